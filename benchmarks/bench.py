@@ -1,0 +1,812 @@
+#!/usr/bin/env python
+"""Benchmark suite: torchless vs. PyTorch on five workloads.
+
+Usage:
+    python benchmarks/bench.py [--quick] [--only W1,W3] [--library-path PATH] [--self-test]
+
+Every workload is written once, as functions that take the library module as
+their ``torch`` parameter, so the very same code runs with torchless and with
+PyTorch.  Both libraries are compared single-threaded, interleaved in one
+process (torchless, torch, torchless, torch, ...), after a warm-up; medians of
+the timed runs are reported.  Before timing, torchless's result is checked
+against torch's; a difference is reported as MISMATCH and makes the script
+exit non-zero.  Targets are reported, never asserted.
+
+Exit status: 0 = all checked results match (targets met or not),
+             1 = at least one MISMATCH,
+             2 = no mismatch, but torchless (or torch) raised on some workload
+                 or could not be imported.
+
+Hidden / internal flags:
+    --w3-memory torchless|torch   run W3 once in this (fresh) process and print
+                                  its peak RSS as JSON; used by the parent.
+    --self-test                   use PyTorch in place of torchless, to check
+                                  the harness itself.
+"""
+
+# Single-threaded comparison: these must be set before numpy / torch load.
+import os
+
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
+    os.environ[_var] = "1"
+
+import argparse
+import gc
+import json
+import math
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_LIBRARY_PATH = REPO / "src"
+
+
+# ---------------------------------------------------------------------------
+# Library loading
+# ---------------------------------------------------------------------------
+
+
+def load_torch():
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass  # already set / parallel work already started
+    return torch
+
+
+def load_torchless(library_path, self_test):
+    if self_test:
+        return load_torch()
+    library_path = str(library_path)
+    if library_path not in sys.path:
+        sys.path.insert(0, library_path)
+    import torchless
+
+    return torchless
+
+
+# ---------------------------------------------------------------------------
+# Fixed-seed input data (numpy, cached so each run converts the same arrays)
+# ---------------------------------------------------------------------------
+
+
+@cache
+def w2_data():
+    return np.linspace(-1.0, 1.0, 16, dtype=np.float32)
+
+
+@cache
+def w3_data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, size=64)
+    target = np.zeros((64, 10), dtype=np.float32)
+    target[np.arange(64), labels] = 1.0
+    w1 = (rng.standard_normal((784, 256)) * math.sqrt(2.0 / 784)).astype(np.float32)
+    b1 = np.zeros(256, dtype=np.float32)
+    w2 = (rng.standard_normal((256, 10)) * math.sqrt(1.0 / 256)).astype(np.float32)
+    b2 = np.zeros(10, dtype=np.float32)
+    return x, target, (w1, b1, w2, b2)
+
+
+@cache
+def w4_data():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2048, 2048), dtype=np.float32)
+    b = rng.standard_normal((2048, 2048), dtype=np.float32)
+    return a, b
+
+
+# ---------------------------------------------------------------------------
+# Workloads. Each `setup(torch)` is untimed and called before every run;
+# each `run(torch, state)` is timed and returns (result, {phase: seconds}).
+# ---------------------------------------------------------------------------
+
+# W1: the seed's Legendre fit (s6_legendre_fit.py), logic copied verbatim.
+
+
+def make_legendre(torch):
+    class LegendrePolynomial3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input**3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input**2 - 1)
+
+    return LegendrePolynomial3
+
+
+def w1_setup(torch):
+    return None
+
+
+def w1_run(torch, state):
+    LegendrePolynomial3 = make_legendre(torch)
+    dtype = torch.float
+    device = torch.device("cpu")
+    x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+    y = torch.sin(x)
+    a = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    b = torch.full((), -1.0, device=device, dtype=dtype, requires_grad=True)
+    c = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    d = torch.full((), 0.3, device=device, dtype=dtype, requires_grad=True)
+    learning_rate = 5e-6
+    losses = []
+    for t in range(2000):
+        P3 = LegendrePolynomial3.apply
+        y_pred = a + b * P3(c + d * x)
+        loss = (y_pred - y).pow(2).sum()
+        if t % 100 == 99:
+            losses.append(loss.item())  # the seed prints these
+        loss.backward()
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+    return [a.item(), b.item(), c.item(), d.item()], {}
+
+
+# W2: per-op overhead on a tiny tensor.
+
+W2_STEPS = 1000
+
+
+def w2_setup(torch):
+    return torch.tensor(w2_data(), requires_grad=True)
+
+
+def w2_run(torch, x):
+    t0 = time.perf_counter()
+    y = x
+    for _ in range(W2_STEPS):
+        y = y * 1.0001 + 0.0001
+    t1 = time.perf_counter()
+    y.sum().backward()
+    t2 = time.perf_counter()
+    return x.grad, {"fwd": t1 - t0, "bwd": t2 - t1}
+
+
+# W3: one-hidden-layer MLP, MSE to one-hot, manual SGD, 100 steps.
+
+W3_STEPS = 100
+W3_LR = 0.01
+
+
+def w3_setup(torch):
+    x, target, params = w3_data()
+    x = torch.tensor(x)
+    target = torch.tensor(target)
+    params = [torch.tensor(p, requires_grad=True) for p in params]
+    return x, target, params
+
+
+def w3_run(torch, state):
+    x, target, params = state
+    W1, b1, W2, b2 = params
+    for _ in range(W3_STEPS):
+        h = torch.relu(x @ W1 + b1)
+        out = h @ W2 + b2
+        loss = ((out - target) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= W3_LR * p.grad
+                p.grad = None
+    return loss.item(), {}
+
+
+# W4: one big matmul, forward + backward.
+
+
+def w4_setup(torch):
+    a, b = w4_data()
+    return torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+
+
+def w4_run(torch, state):
+    A, B = state
+    (A @ B).sum().backward()
+    return A.grad, {}
+
+
+# W5: a 0-d parameter through a very long chain of ops (graph depth 200,000).
+
+W5_STEPS = 100_000
+
+
+def w5_setup(torch):
+    return torch.tensor(1.0, dtype=torch.float32, requires_grad=True)
+
+
+def w5_run(torch, x):
+    y = x
+    for _ in range(W5_STEPS):
+        y = y * 0.99999 + 1e-6
+    y.backward()
+    return x.grad, {}
+
+
+# ---------------------------------------------------------------------------
+# Optional contenders (HIPS autograd, mygrad) for W2 and W5.  They receive the
+# same numpy input and return (result, phases) like the workloads above.
+# ---------------------------------------------------------------------------
+
+
+def _autograd_chain(steps, scale, shift, reduce_sum):
+    import autograd.numpy as anp
+    from autograd import make_vjp
+
+    def f(x):
+        y = x
+        for _ in range(steps):
+            y = y * scale + shift
+        return anp.sum(y) if reduce_sum else y
+
+    def run(x):
+        t0 = time.perf_counter()
+        vjp, ans = make_vjp(f)(x)
+        t1 = time.perf_counter()
+        g = vjp(np.ones_like(ans))
+        t2 = time.perf_counter()
+        return g, {"fwd": t1 - t0, "bwd": t2 - t1}
+
+    return run
+
+
+def _mygrad_chain(steps, scale, shift, reduce_sum):
+    import mygrad as mg
+
+    def run(x_np):
+        x = mg.tensor(x_np)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(steps):
+            y = y * scale + shift
+        t1 = time.perf_counter()
+        (y.sum() if reduce_sum else y).backward()
+        t2 = time.perf_counter()
+        return x.grad, {"fwd": t1 - t0, "bwd": t2 - t1}
+
+    return run
+
+
+def contenders_for(key):
+    """[(name, setup, run)] for optional libraries that are importable."""
+    if key == "W2":
+        args, make_x = (W2_STEPS, 1.0001, 0.0001, True), lambda: w2_data().copy()
+    elif key == "W5":
+        args, make_x = (W5_STEPS, 0.99999, 1e-6, False), lambda: np.array(1.0, dtype=np.float32)
+    else:
+        return []
+    out = []
+    for name, factory in (("autograd", _autograd_chain), ("mygrad", _mygrad_chain)):
+        try:
+            run = factory(*args)
+        except ImportError:
+            continue
+        out.append((name, make_x, run))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Workload table
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    setup: Callable
+    run: Callable
+    target: float
+    rtol: float
+    atol: float
+    warmup: int
+    repeats: int
+    quick_warmup: int
+    quick_repeats: int
+    phase_targets: dict = field(default_factory=dict)
+
+
+# rtol/atol: tolerance of the torchless-vs-torch result check.
+# warmup/repeats: full mode; quick_*: --quick (same problem sizes, fewer runs).
+WORKLOADS = [
+    Workload("W1", "W1 Legendre fit (2000 it)", w1_setup, w1_run, target=1.0,
+             rtol=1e-3, atol=1e-5, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
+    Workload("W2", "W2 per-op, 16 elems x 1000", w2_setup, w2_run, target=1.5,
+             rtol=1e-4, atol=1e-6, warmup=3, repeats=21, quick_warmup=2, quick_repeats=7,
+             phase_targets={"fwd": 1.5, "bwd": 1.5}),
+    Workload("W3", "W3 MLP 784-256-10, 100 steps", w3_setup, w3_run, target=1.2,
+             rtol=1e-3, atol=1e-6, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W4", "W4 (A@B).sum().backward(), 2048^2", w4_setup, w4_run, target=1.1,
+             rtol=1e-4, atol=1e-3, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
+    Workload("W5", "W5 0-d chain, 100,000 x (mul, add)", w5_setup, w5_run, target=2.0,
+             rtol=1e-3, atol=1e-6, warmup=1, repeats=5, quick_warmup=1, quick_repeats=1),
+]  # fmt: skip
+W3_MEMORY_TARGET = 0.5
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def to_numpy(value):
+    """Convert a workload result (tensor, float, list of those) to a numpy array."""
+    if value is None:
+        raise ValueError("result is None (no gradient?)")
+    if isinstance(value, (list, tuple)):
+        return np.array([float(to_numpy(v)) for v in value])
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (float, int, np.generic)):
+        return np.asarray(value)
+    if hasattr(value, "detach"):
+        try:
+            return np.asarray(value.detach().numpy())
+        except Exception:  # noqa: BLE001 - fall back to .tolist() below
+            value = value.detach()
+    if hasattr(value, "tolist"):
+        return np.asarray(value.tolist())
+    return np.asarray(value)
+
+
+def compare(res, ref, rtol, atol):
+    """Return None if res matches ref, else a description of the difference."""
+    if res.shape != ref.shape:
+        return f"shape {res.shape} != torch's {ref.shape}"
+    if res.dtype != ref.dtype and res.ndim + ref.ndim > 0 and ref.dtype == np.float32:
+        return f"dtype {res.dtype} != torch's {ref.dtype}"
+    if res.dtype.kind == "f" and not np.all(np.isfinite(res)):
+        return "non-finite values"
+    if not np.allclose(res.astype(np.float64), ref.astype(np.float64), rtol=rtol, atol=atol):
+        diff = np.abs(res.astype(np.float64) - ref.astype(np.float64))
+        return (
+            f"values differ (max abs diff {diff.max():.3g}, rtol={rtol}, atol={atol}); "
+            f"torchless={_short(res)} torch={_short(ref)}"
+        )
+    return None
+
+
+def _short(a):
+    flat = np.asarray(a).ravel()
+    s = np.array2string(flat[:4], precision=6)
+    return s if flat.size <= 4 else s[:-1] + " ...]"
+
+
+def fmt_ms(seconds):
+    if seconds is None:
+        return "-"
+    ms = seconds * 1e3
+    return f"{ms:.1f}" if ms >= 100 else f"{ms:.2f}" if ms >= 1 else f"{ms:.3f}"
+
+
+def short_exc(exc):
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0][:100] if msg else ''}"
+
+
+def progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class LibRun:
+    name: str
+    module: Any  # library module, or None for a contender
+    setup: Callable
+    run: Callable
+    totals: list = field(default_factory=list)
+    phases: dict = field(default_factory=dict)
+    result: Any = None
+    error: str | None = None  # formatted traceback
+    error_short: str | None = None
+    check: str = "unverified"  # contenders: their result compared with torch's
+
+    def once(self):
+        gc.collect()
+        state = self.setup(self.module) if self.module is not None else self.setup()
+        if self.module is not None:
+            t0 = time.perf_counter()
+            res, phases = self.run(self.module, state)
+            t1 = time.perf_counter()
+        else:
+            t0 = time.perf_counter()
+            res, phases = self.run(state)
+            t1 = time.perf_counter()
+        del state
+        return res, t1 - t0, phases
+
+    def step(self, record):
+        if self.error is not None:
+            return
+        try:
+            res, total, phases = self.once()
+            if self.result is None:
+                self.result = to_numpy(res)
+        except Exception as exc:  # noqa: BLE001 - report everything, keep going
+            tb = exc.__traceback__
+            for _ in range(2):  # drop the harness frames (step, once)
+                tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb
+            self.error = "".join(traceback.format_exception(type(exc), exc, tb, limit=-8))
+            self.error_short = short_exc(exc)
+            progress(f"    {self.name}: ERROR {self.error_short}")
+            return
+        if record:
+            self.totals.append(total)
+            for k, v in phases.items():
+                self.phases.setdefault(k, []).append(v)
+
+    def median(self, phase=None):
+        values = self.totals if phase is None else self.phases.get(phase, [])
+        return statistics.median(values) if values else None
+
+
+# ---------------------------------------------------------------------------
+# W3 peak memory, in fresh subprocesses
+# ---------------------------------------------------------------------------
+
+
+def w3_memory_child(lib, library_path, self_test):
+    """Entry point of the child process: import one library, run W3 once."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    torch = load_torch() if lib == "torch" else load_torchless(library_path, self_test)
+    after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result, _ = w3_run(torch, w3_setup(torch))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in KiB on Linux, bytes on macOS.
+    unit = 1 if sys.platform == "darwin" else 1024
+    print(
+        json.dumps(
+            {
+                "lib": lib,
+                "startup_bytes": before * unit,
+                "after_import_bytes": after_import * unit,
+                "peak_bytes": peak * unit,
+                "loss": float(result),
+            }
+        )
+    )
+
+
+def measure_w3_memory(lib, args):
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--w3-memory",
+        lib,
+        "--library-path",
+        str(args.library_path),
+    ]
+    if args.self_test:
+        cmd.append("--self-test")
+    try:
+        proc = subprocess.run(
+            cmd, check=False, capture_output=True, text=True, timeout=600, env=os.environ.copy()
+        )
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        return None, f"child exited with {proc.returncode}:\n{tail}"
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1]), None
+    except (ValueError, IndexError):
+        return None, f"could not parse child output: {proc.stdout[-500:]!r}"
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer repeats (same problem sizes); < 2 min")
+    p.add_argument("--only", default=None, help="comma-separated workloads, e.g. W1,W3")
+    p.add_argument("--repeats", type=int, default=None, help="override the number of timed runs")
+    p.add_argument(
+        "--library-path",
+        default=str(DEFAULT_LIBRARY_PATH),
+        help="directory from which torchless is imported (default: <repo>/src)",
+    )
+    p.add_argument("--no-contenders", action="store_true", help="skip optional autograd/mygrad rows")
+    p.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--w3-memory", choices=["torchless", "torch"], default=None, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.w3_memory:
+        w3_memory_child(args.w3_memory, args.library_path, args.self_test)
+        return 0
+
+    selected = WORKLOADS
+    if args.only:
+        wanted = {w.strip().upper() for w in args.only.split(",") if w.strip()}
+        unknown = wanted - {w.key for w in WORKLOADS}
+        if unknown:
+            print(f"unknown workload(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        selected = [w for w in WORKLOADS if w.key in wanted]
+
+    t_start = time.perf_counter()
+    exit_code = 0
+
+    # -- libraries ---------------------------------------------------------
+    try:
+        torch = load_torch()
+        torch_err = None
+    except Exception as exc:  # noqa: BLE001
+        torch, torch_err = None, short_exc(exc)
+    try:
+        torchless = load_torchless(args.library_path, args.self_test)
+        torchless_err = None
+    except Exception:  # noqa: BLE001
+        torchless, torchless_err = None, traceback.format_exc(limit=-6)
+
+    print("# torchless benchmark" + (" (SELF-TEST: torch stands in for torchless)" if args.self_test else ""))
+    print()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    print(
+        f"- python {platform.python_version()}, numpy {np.__version__}, "
+        f"torch {torch.__version__ if torch else 'unavailable (' + str(torch_err) + ')'}"
+    )
+    if torchless is None:
+        tl_origin = "IMPORT FAILED"
+    else:
+        tl_origin = getattr(torchless, "__file__", None) or list(getattr(torchless, "__path__", []))
+        tl_origin = f"{tl_origin} (version {getattr(torchless, '__version__', '?')})"
+    print(f"- torchless: {tl_origin}")
+    print(
+        f"- cpu: {cpu} ({os.cpu_count()} logical); threads: 1 (OMP/OPENBLAS/MKL_NUM_THREADS=1"
+        f"{', torch.set_num_threads(1)' if torch else ''})"
+    )
+    print(
+        f"- mode: {'quick' if args.quick else 'full'}; medians of timed runs after warm-up; "
+        f"order per repeat: torchless, torch{', contenders' if not args.no_contenders else ''}"
+    )
+    print()
+    sys.stdout.flush()
+    if torchless_err:
+        print("torchless could not be imported:\n" + torchless_err, flush=True)
+        exit_code = 2
+    if torch is None:
+        print(
+            f"torch is not importable ({torch_err}); reporting torchless times alone, results unverified.\n"
+        )
+
+    rows = []  # (workload, torchless, torch, ratio, target, met)
+    contender_rows = []
+    errors = []  # (row label, traceback)
+    mismatches = []
+    details = []  # per-run times, printed after the table
+
+    def ratio_cells(tl_val, th_val, target, status_override=None):
+        if tl_val is None or th_val is None or th_val == 0:
+            ratio = "-"
+            met = status_override or "-"
+        else:
+            r = tl_val / th_val
+            ratio = f"{r:.2f}"
+            met = status_override or ("yes" if r <= target else "NO")
+        return ratio, met
+
+    for wl in selected:
+        warmup = wl.quick_warmup if args.quick else wl.warmup
+        repeats = args.repeats or (wl.quick_repeats if args.quick else wl.repeats)
+        progress(f"[{wl.key}] {wl.title}: {warmup} warm-up + {repeats} timed run(s) per library")
+
+        runs = []
+        tl = LibRun("torchless", torchless, wl.setup, wl.run) if torchless is not None else None
+        th = LibRun("torch", torch, wl.setup, wl.run) if torch is not None else None
+        runs = [r for r in (tl, th) if r is not None]
+        if not args.no_contenders:
+            runs += [LibRun(name, None, setup, run) for name, setup, run in contenders_for(wl.key)]
+
+        # Warm-up (the first warm-up result is the one checked).  In --quick
+        # mode the optional contenders skip it: they have nothing to warm up,
+        # and their first timed run's result is the one checked.
+        for _ in range(max(warmup, 1)):
+            for r in runs:
+                if r.module is not None or not args.quick:
+                    r.step(record=False)
+
+        # Correctness check, before timing.
+        status = None
+        if tl is not None and tl.error is None and th is not None and th.error is None:
+            problem = compare(tl.result, th.result, wl.rtol, wl.atol)
+            if problem:
+                status = "MISMATCH"
+                mismatches.append(wl.key)
+                msg = f"!!! MISMATCH in {wl.key}: torchless result differs from torch: {problem}"
+                print("!" * 78 + "\n" + msg + "\n" + "!" * 78, flush=True)
+                progress(msg)
+        elif tl is not None and tl.error is None and th is None:
+            status = "unverified"
+
+        # Timed, interleaved runs (contenders: at most 3).
+        for i in range(repeats):
+            active = [r for r in runs if r.module is not None or i < 3]
+            for r in active:
+                r.step(record=True)
+            progress(
+                f"    run {i + 1}: "
+                + ", ".join(
+                    f"{r.name} {fmt_ms(r.totals[-1]) + ' ms' if len(r.totals) == i + 1 else 'ERR'}"
+                    for r in active
+                )
+            )
+
+        # Contenders are only informational: note whether they agree with torch.
+        for r in runs:
+            if r.module is None and r.error is None and th is not None and th.error is None:
+                problem = compare(r.result, th.result, wl.rtol, wl.atol)
+                r.check = problem.split(";")[0] if problem else "matches torch"
+
+        tl_total = tl.median() if tl is not None else None
+        th_total = th.median() if th is not None else None
+        if tl is not None and tl.error is not None:
+            errors.append((wl.key, tl.error))
+            status = f"error: {tl.error_short}"
+        if th is not None and th.error is not None:
+            errors.append((wl.key + " (torch)", th.error))
+            status = status or "torch error"
+        if tl is None:
+            status = "torchless unavailable"
+
+        label = wl.title + (" total" if wl.phase_targets else "")
+        ratio, met = ratio_cells(tl_total, th_total, wl.target, status)
+        rows.append((label, fmt_ms(tl_total), fmt_ms(th_total), ratio, f"<= {wl.target}", met))
+        for phase, target in wl.phase_targets.items():
+            tv = tl.median(phase) if tl is not None else None
+            hv = th.median(phase) if th is not None else None
+            phase_status = "error (see above)" if status and status.startswith("error") else status
+            ratio, met = ratio_cells(tv, hv, target, phase_status)
+            rows.append((f"{wl.key} {phase}", fmt_ms(tv), fmt_ms(hv), ratio, f"<= {target}", met))
+
+        for r in runs:
+            if r.module is not None:
+                continue
+            if r.error is not None:
+                contender_rows.append((wl.key, r.name, "-", "-", "-", "-", f"error: {r.error_short}"))
+                continue
+            cm, hm = r.median(), th_total
+            contender_rows.append(
+                (
+                    wl.key,
+                    r.name,
+                    fmt_ms(cm),
+                    fmt_ms(r.median("fwd")),
+                    fmt_ms(r.median("bwd")),
+                    f"{cm / hm:.2f}" if cm and hm else "-",
+                    r.check,
+                )
+            )
+
+        # W3 peak memory, in fresh subprocesses.
+        if wl.key == "W3":
+            progress("    measuring W3 peak RSS in fresh subprocesses")
+            mem = {}
+            for lib in ("torchless", "torch"):
+                if lib == "torch" and torch is None:
+                    continue
+                info, err = measure_w3_memory(lib, args)
+                mem[lib] = info
+                if err:
+                    errors.append((f"W3 memory ({lib})", err))
+            tl_mem = mem.get("torchless")
+            th_mem = mem.get("torch")
+            tl_b = tl_mem["peak_bytes"] if tl_mem else None
+            th_b = th_mem["peak_bytes"] if th_mem else None
+            if tl_b and th_b:
+                r = tl_b / th_b
+                ratio, met = f"{r:.2f}", ("yes" if r <= W3_MEMORY_TARGET else "NO")
+            else:
+                ratio, met = "-", ("error" if tl_mem is None else "-")
+            rows.append(
+                (
+                    "W3 peak RSS (MB, fresh process)",
+                    f"{tl_b / 2**20:.1f}" if tl_b else "-",
+                    f"{th_b / 2**20:.1f}" if th_b else "-",
+                    ratio,
+                    f"<= {W3_MEMORY_TARGET}",
+                    met,
+                )
+            )
+            for lib, info in mem.items():
+                if info:
+                    progress(
+                        f"    {lib}: peak {info['peak_bytes'] / 2**20:.1f} MB "
+                        f"(after import {info['after_import_bytes'] / 2**20:.1f} MB)"
+                    )
+
+        # Per-run details, kept for the report.
+        for r in runs:
+            if r.totals:
+                details.append(f"{wl.key} {r.name}: " + ", ".join(fmt_ms(t) for t in r.totals) + " ms")
+
+    # -- report -----------------------------------------------------------
+    print()
+    print("| workload | torchless (ms) | torch (ms) | ratio torchless/torch | target | met? |")
+    print("|---|---:|---:|---:|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(
+        "W2: fwd = the 1000-iteration loop, bwd = `y.sum().backward()`. "
+        "Memory row: ru_maxrss of a fresh process that imports the library and runs W3 once."
+    )
+
+    if contender_rows:
+        print()
+        print("Optional contenders (same computation, own API):")
+        print()
+        print("| workload | library | total (ms) | fwd (ms) | bwd (ms) | ratio library/torch | result |")
+        print("|---|---|---:|---:|---:|---:|---|")
+        for row in contender_rows:
+            print("| " + " | ".join(row) + " |")
+
+    if details:
+        print()
+        print("Timed runs:")
+        for line in details:
+            print(f"- {line}")
+
+    if errors:
+        print()
+        print("Errors:")
+        for label, tb in errors:
+            print(f"\n--- {label} ---\n{tb.rstrip()}")
+        exit_code = exit_code or 2
+
+    print()
+    print(f"Total benchmark time: {time.perf_counter() - t_start:.1f} s")
+    if mismatches:
+        print()
+        print("!" * 78)
+        print(f"!!! MISMATCH: torchless results differ from torch in {', '.join(mismatches)}")
+        print("!" * 78)
+        exit_code = 1
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

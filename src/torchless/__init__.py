@@ -1,0 +1,70 @@
+"""torchless: PyTorch's autograd, rebuilt in Python over NumPy.
+
+    import torchless as torch
+"""
+
+__version__ = "0.1.0"
+
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,  # noqa: A004
+                     int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._device import device
+from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                         set_grad_enabled)
+from ._tensor import Size, Tensor
+from . import ops as _ops
+from .ops._core import OPS as _OPS
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
+                        linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
+                        randint_like, randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
+from ._printing import get_printoptions, set_printoptions
+from . import autograd
+from .ops.shape import broadcast_shapes, broadcast_tensors
+from .ops.compare import bitwise_not
+from .ops.elementwise import full_like_scalar as _full_like_scalar  # noqa: F401
+
+# every registered op with a functional form: torchless.exp, torchless.sum, ...
+globals().update({name: info.fn for name, info in _OPS.items() if info.fn is not None})
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def is_tensor(obj) -> "builtins.bool":
+    """Whether ``obj`` is a torchless Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "builtins.int":
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    from ._dtype import FROM_NP, result_np_dtype
+
+    return FROM_NP[result_np_dtype((tensor1, tensor2))]
+
+
+def can_cast(from_, to) -> "builtins.bool":
+    import numpy
+
+    return numpy.can_cast(from_.np, to.np, "same_kind")
+
+
+def is_floating_point(input) -> "builtins.bool":
+    return input.is_floating_point()
+
+
+def cuda_is_available() -> "builtins.bool":
+    return False
+
+
+class cuda:  # noqa: N801  (torch.cuda: no GPU backend yet)
+    @staticmethod
+    def is_available() -> "builtins.bool":
+        return False
+
+    @staticmethod
+    def device_count() -> "builtins.int":
+        return 0
+
+
+import builtins  # noqa: E402

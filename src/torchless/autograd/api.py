@@ -1,0 +1,155 @@
+"""``backward`` and ``grad``: check the user's request, then hand it to the engine."""
+
+from __future__ import annotations
+
+from .._tensor import Size, Tensor, _wrap
+from ..backend import np
+from .engine import run_backward
+from .graph import accumulate_grad
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    """One gradient per output: the given ones checked, ones for scalar outputs."""
+    if len(grad_outputs) not in (0, len(outputs)):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grad_outputs)} grad_outputs and "
+            f"{len(outputs)} outputs"
+        )
+    grads = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
+        g = grad_outputs[i] if grad_outputs else None
+        if not out._rg:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
+                )
+            g = _wrap(np.ones(out._data.shape, dtype=out._data.dtype), None)
+        elif not isinstance(g, Tensor):
+            g = _wrap(np.asarray(g, dtype=out._data.dtype), None)
+        else:
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r} and output[{i}] "
+                    f"has a shape of {Size(out._data.shape)!r}."
+                )
+            if g._data.dtype.kind != out._data.dtype.kind:
+                raise RuntimeError(
+                    f"Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] has a dtype of "
+                    f"{out.dtype}."
+                )
+            if not create_graph and g._rg:
+                g = g.detach()
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or of ``inputs``).
+
+    >>> import torchless as torch
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> torch.autograd.backward((x * x).sum()); x.grad
+    tensor([2., 4.])
+    """
+    outputs = _as_tuple(tensors)
+    grads = _root_grads(outputs, _as_tuple(grad_tensors if grad_tensors is not None else grad_variables),
+                        create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = [out._edge() for out in outputs]
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        run_backward(edges, grads, retain_graph, create_graph)
+        return
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    capture = {}
+    for i, t in enumerate(inputs):
+        capture.setdefault(t._edge(), i)
+    captured = run_backward(edges, grads, retain_graph, create_graph, capture)
+    from .._grad_mode import set_grad_enabled
+
+    with set_grad_enabled(create_graph):
+        for i, t in enumerate(inputs):
+            g = captured[capture[t._edge()]]
+            if g is None:
+                continue
+            if t.grad_fn is None:
+                accumulate_grad(t, g)
+            else:
+                t._grad = g if t._grad is None else t._grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
+
+    >>> import torchless as torch
+    >>> x = torch.tensor(3., requires_grad=True)
+    >>> torch.autograd.grad(x ** 2, x)
+    (tensor(6.),)
+    """
+    if is_grads_batched:
+        raise NotImplementedError("torchless: is_grads_batched needs vmap, which torchless does not have yet")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    if not ins:
+        raise RuntimeError("grad requires non-empty inputs.")
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs must be Tensors, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outs, _as_tuple(grad_outputs), create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {}
+    slots = []
+    for t in ins:
+        e = t._edge()
+        slots.append(capture.setdefault(e, len(capture)))
+    captured = run_backward([o._edge() for o in outs], grads, retain_graph, create_graph, capture)
+    result = []
+    for t, slot in zip(ins, slots):
+        g = captured[slot]
+        if g is None:
+            if materialize_grads:
+                g = _wrap(np.zeros(t._data.shape, dtype=t._data.dtype), None)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+        elif g._data.dtype is not t._data.dtype:
+            g = g.to(t.dtype)
+        result.append(g)
+    return tuple(result)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """Compute the gradient of this tensor with respect to the graph's leaves (see autograd.backward)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+Tensor.backward = _tensor_backward

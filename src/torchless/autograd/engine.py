@@ -1,0 +1,164 @@
+"""The reverse-mode engine: run the recorded graph backwards.
+
+No recursion: the graph is walked with an explicit stack to count, for each node, how many
+edges lead into it; a node runs once, when gradients have arrived along all of them. The
+engine knows nothing about particular operations: it only calls ``Node._apply``.
+"""
+
+from __future__ import annotations
+
+from .._grad_mode import _grad_enabled
+from .graph import AccumulateGrad
+
+
+def _count_dependencies(roots):
+    """Edges into each node reachable from ``roots`` (iteratively, for graphs of any depth)."""
+    deps = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for e in node._next:
+            if e is not None:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
+
+
+def _needed(roots, targets) -> set:
+    """Nodes from which some target is reachable: the only ones worth running for ``inputs=``."""
+    needed = set()
+    done = set()
+    stack = [(n, False) for n in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if node in targets or any(e is not None and e[0] in needed for e in node._next):
+                needed.add(node)
+            continue
+        if node in done:
+            continue
+        done.add(node)
+        stack.append((node, True))
+        for e in node._next:
+            if e is not None and e[0] not in done:
+                stack.append((e[0], False))
+    return needed
+
+
+def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=None):
+    """Propagate ``grads`` (one per root edge ``(node, output_nr)``) back through the graph.
+
+    Without ``capture`` every reachable node runs and leaves accumulate into ``.grad``.
+    With ``capture`` (a dict ``{(node, output_nr): slot}``) only the nodes on a path to those
+    edges run, and the gradient arriving at each is returned in a list by slot.
+    """
+    roots = []
+    buffers = {}
+    for (node, nr), g in zip(edges, grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+            roots.append(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    deps = _count_dependencies(roots)
+    needed = None
+    captured = None
+    if capture is not None:
+        captured = [None] * (max(capture.values()) + 1 if capture else 0)
+        targets = {node for node, _ in capture}
+        needed = _needed(roots, targets)
+        capture_nodes = targets
+
+    ready = [n for n in roots if n not in deps]
+    token = _grad_enabled.set(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            grads_out = buffers.pop(node, None)
+            if grads_out is None:
+                grads_out = [None] * node.n_outputs
+            hooks = node._hooks
+            if hooks is not None or (node.__class__ is AccumulateGrad and node.variable._extra is not None):
+                grads_out = _run_pre_hooks(node, hooks or {}, grads_out)
+            if needed is not None:
+                if node in capture_nodes:
+                    for nr in range(node.n_outputs):
+                        slot = capture.get((node, nr))
+                        if slot is not None:
+                            captured[slot] = grads_out[nr]
+                run_it = any(e is not None and e[0] in needed for e in node._next)
+                if not run_it:
+                    continue
+            elif node.__class__ is AccumulateGrad and grads_out[0] is None:
+                continue
+            if any(g is not None for g in grads_out):
+                grads_in = node._apply(grads_out)
+                if hooks is not None and "post" in hooks:
+                    grads_in = _run_post_hooks(node, hooks["post"], grads_in, grads_out)
+            else:
+                grads_in = None
+            if not retain_graph:
+                node._release()
+            if grads_in is None:
+                grads_in = (None,) * len(node._next)
+            for e, g in zip(node._next, grads_in):
+                if e is None:
+                    continue
+                child, nr = e
+                if needed is not None and child not in needed:
+                    continue
+                if g is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.n_outputs
+                    old = buf[nr]
+                    buf[nr] = g if old is None else old + g
+                d = deps[child] - 1
+                if d:
+                    deps[child] = d
+                else:
+                    del deps[child]
+                    ready.append(child)
+    finally:
+        _grad_enabled.reset(token)
+    return captured
+
+
+def _run_pre_hooks(node, hooks, grads_out):
+    grads_out = list(grads_out)
+    for nr in range(node.n_outputs):
+        for kind in (("tensor", nr), ("retain", nr)):
+            table = hooks.get(kind)
+            if table and grads_out[nr] is not None:
+                for fn in tuple(table.values()):
+                    r = fn(grads_out[nr])
+                    if r is not None and kind[0] == "tensor":
+                        grads_out[nr] = r
+    if node.__class__ is AccumulateGrad:
+        table = node._tensor_hooks(0)
+        if table and grads_out[0] is not None:
+            for fn in tuple(table.values()):
+                r = fn(grads_out[0])
+                if r is not None:
+                    grads_out[0] = r
+    pre = hooks.get("pre")
+    if pre:
+        for fn in tuple(pre.values()):
+            r = fn(tuple(grads_out))
+            if r is not None:
+                grads_out = list(r)
+    return grads_out
+
+
+def _run_post_hooks(node, post, grads_in, grads_out):
+    grads_in = tuple(grads_in)
+    for fn in tuple(post.values()):
+        r = fn(grads_in, tuple(grads_out))
+        if r is not None:
+            grads_in = tuple(r)
+    return grads_in

@@ -1,0 +1,404 @@
+"""Custom operations: subclass ``Function`` with static ``forward`` and ``backward``.
+
+A Function's node (``<Name>Backward``) is also the ``ctx`` its methods receive, and it meets
+the engine through the same ``Node._apply`` as every built-in op.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .._grad_mode import _grad_enabled
+from .._tensor import Tensor, _wrap
+from ..backend import np
+from .graph import FREED_MESSAGE, _FREED, Node, version_mismatch
+
+
+class FunctionCtx:
+    """The ctx methods: what ``forward`` / ``setup_context`` tell ``backward``."""
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors (inputs, outputs or intermediates; None allowed) for backward."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+                )
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a ``jvp`` static method (forward-mode AD)."""
+        self.saved_for_forward = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that forward modified in place (they must be returned)."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Declare outputs that have no gradient."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """True (default): missing output gradients arrive as zeros; False: as None."""
+        self.materialize_grads = bool(value)
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """Base of the ``<Name>Backward`` node classes made for each Function."""
+
+    _forward_cls = None  # the Function subclass, set on each generated class
+
+    def __init__(self):
+        self._next = ()
+        self._saved = ()
+        self._versions = None
+        self._params = None
+        self._out = None
+        self._hooks = None
+        self._to_save = ()
+        self._dirty = ()
+        self._non_differentiable = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+
+    # Node's needs_input_grad is a property; a Function's is the plain tuple set by apply.
+    needs_input_grad = None
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to save_for_backward, checked against in-place changes since."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        out = []
+        for item, version in zip(saved, self._versions):
+            if item is None:
+                out.append(None)
+                continue
+            if isinstance(item, tuple):  # one of our own outputs, kept without a reference cycle
+                data, vc, nr, rg = item
+                t = _wrap(data, self if rg else None)
+                t._vc, t._output_nr, t._rg = vc, nr, rg
+            else:
+                t = item
+            if t._version != version:
+                raise version_mismatch(t, self.name(), version)
+            out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def _release(self) -> None:
+        if self._saved:
+            self._saved = _FREED
+
+    def _apply(self, grads):
+        fn = self._forward_cls
+        metas = self._out
+        if self.materialize_grads:
+            grads = [
+                _wrap(np.zeros(m[0], dtype=m[1]), None) if g is None and m is not None else g
+                for g, m in zip(grads, metas)
+            ]
+        result = fn._plan()[3](self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return self._check_grads(result)
+
+    def _check_grads(self, result):
+        """One gradient per tensor input: count, shape and dtype as the forward inputs had them."""
+        n_args = len(self._arg_meta)
+        if len(result) < n_args or any(r is not None for r in result[n_args:]):
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients (expected {n_args}, "
+                f"got {len(result)})"
+            )
+        grads = []
+        for i, (g, meta) in enumerate(zip(result, self._arg_meta)):
+            if meta is None:
+                if g is not None:
+                    raise RuntimeError(
+                        f"function {self.name()} returned a gradient different than None at position {i + 1}, but "
+                        "the corresponding forward input was not a Variable"
+                    )
+                continue
+            if g is not None:
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"function {self.name()} returned a {type(g).__name__} as gradient {i}; "
+                                    "expected a Tensor or None")
+                shape, dtype = meta
+                if g._data.shape != shape:
+                    try:
+                        compatible = np.broadcast_shapes(shape, g._data.shape) == g._data.shape
+                    except ValueError:
+                        compatible = False
+                    if not compatible:
+                        raise RuntimeError(
+                            f"Function {self.name()} returned an invalid gradient at index {len(grads)} - got "
+                            f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+                        )
+                    from ..ops._core import sum_to
+
+                    g = sum_to(g, shape)
+                if g._data.dtype is not dtype:
+                    g = g.to(_dtype_of(dtype))
+            grads.append(g)
+        return grads
+
+    def __call__(self, *grads):
+        return self._apply(list(grads))
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import FROM_NP
+
+    return FROM_NP[np_dtype]
+
+
+class FunctionMeta(type):
+    """Gives each Function subclass its node class, named ``<Name>Backward`` as in torch."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        is_subclass = any(isinstance(b, FunctionMeta) for b in bases)
+        if is_subclass and "backward" in attrs and "vjp" in attrs:
+            raise TypeError(
+                "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                "implement one of them."
+            )
+        node_cls = type(name + "Backward", (BackwardCFunction,), {"_forward_cls": cls})
+        node_cls.__qualname__ = name + "Backward"
+        cls._backward_cls = node_cls
+
+
+class Function(FunctionCtx, metaclass=FunctionMeta):
+    """Base class of custom differentiable operations.
+
+    >>> import torchless as torch
+    >>> class Double(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * 2
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> Double.apply(x).sum().backward(); x.grad
+    tensor([2., 2.])
+    """
+
+    def __init__(self, *args, **kwargs):
+        import warnings
+
+        warnings.warn(
+            f"{type(self)} should not be instantiated. Methods on autograd functions are all static, so you "
+            "should invoke them on the class itself.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style "
+            "autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
+
+    @staticmethod
+    def forward(*args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it "
+            "with backward mode AD."
+        )
+
+    vjp = backward
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
+    @classmethod
+    def _plan(cls):
+        """What apply needs to know about this class, worked out once: the style of forward,
+        the signature to bind keywords and defaults with, and which backward to call."""
+        plan = cls.__dict__.get("_plan_cache")
+        if plan is None:
+            combined = True
+            for klass in cls.__mro__:
+                if "setup_context" in klass.__dict__:
+                    combined = klass is Function
+                    break
+            try:
+                sig = inspect.signature(cls.forward)
+                if combined:
+                    sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+                binds = any(p.default is not p.empty or p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+            except (TypeError, ValueError):
+                sig, binds = None, False
+            backward = None
+            for klass in cls.__mro__:
+                if klass is Function:
+                    break
+                if "backward" in klass.__dict__ or "vjp" in klass.__dict__:
+                    backward = klass.__dict__.get("backward") or klass.__dict__["vjp"]
+                    break
+            if isinstance(backward, staticmethod):
+                backward = backward.__func__
+            plan = (combined, sig, binds, backward or Function.backward)
+            cls._plan_cache = plan
+        return plan
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the Function on ``args``, recording it in the graph when an input requires grad."""
+        combined, sig, binds, _ = cls._plan()
+        if (kwargs or binds) and sig is not None:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args
+        enabled = _grad_enabled.get()
+        needs = tuple(enabled and isinstance(a, Tensor) and a._rg for a in args)
+        record = True in needs
+        ctx = cls._backward_cls()
+        ctx.needs_input_grad = needs
+        token = _grad_enabled.set(False)
+        try:
+            if combined:
+                output = cls.forward(ctx, *args)
+            else:
+                output = cls.forward(*args)
+                cls.setup_context(ctx, args, output)
+        finally:
+            _grad_enabled.reset(token)
+        return _wrap_outputs(ctx, args, output, record)
+
+
+def _wrap_outputs(ctx, args, output, record):
+    """Connect the outputs to the node, applying mark_dirty and mark_non_differentiable."""
+    is_tuple = isinstance(output, tuple)
+    outputs = output if is_tuple else (output,)
+    dirty_ids = {id(t) for t in ctx._dirty}
+    returned_ids = {id(o) for o in outputs}
+    if dirty_ids - returned_ids:
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. The inputs "
+            "that are modified inplace must all be outputs of the Function."
+        )
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    non_diff = {id(t) for t in ctx._non_differentiable}
+    results = []
+    metas = []
+    for nr, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            results.append(out)
+            metas.append(None)
+            continue
+        if id(out) in dirty_ids:
+            if record and out._rg and out.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            out._bump()
+        elif id(out) in input_ids:  # an input returned as it is: the output is a new tensor on its memory
+            alias = _wrap(out._data, None)
+            if out._vc is None:
+                out._vc = [0]
+            alias._vc = out._vc
+            out = alias
+        metas.append((out._data.shape, out._data.dtype))
+        if record and id(outputs[nr]) not in non_diff and out._data.dtype.kind == "f":
+            out.grad_fn, out._output_nr, out._rg = ctx, nr, True
+        elif record and id(out) in dirty_ids:
+            out.grad_fn, out._output_nr, out._rg = None, 0, False
+        results.append(out)
+    if record:
+        ctx._next = tuple(a._edge() if a._rg else None for a in args if isinstance(a, Tensor))
+        # the edges are per tensor input; the returned gradients are per argument
+        ctx._arg_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
+        ctx._out = metas
+        ctx.n_outputs = len(outputs)
+        _store_saved(ctx, outputs, results)
+    else:
+        ctx._to_save = ()
+    return tuple(results) if is_tuple else results[0]
+
+
+def _store_saved(ctx, raw_outputs, results):
+    """Keep the saved tensors, and the version each has now that forward is done."""
+    out_nr = {id(o): i for i, o in enumerate(raw_outputs) if isinstance(o, Tensor)}
+    saved, versions = [], []
+    for t in ctx._to_save:
+        if t is None:
+            saved.append(None)
+            versions.append(None)
+            continue
+        nr = out_nr.get(id(t))
+        if nr is not None:
+            r = results[nr]
+            if r._vc is None:
+                r._vc = [0]
+            saved.append((r._data, r._vc, nr, r._rg))
+        else:
+            saved.append(t)
+        versions.append(t._version)
+    ctx._saved = tuple(saved)
+    ctx._versions = tuple(versions)
+    ctx._to_save = ()
+
+
+def once_differentiable(fn):
+    """Decorate a backward that cannot itself be differentiated: it runs without recording, and a
+    second differentiation through it raises."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        token = _grad_enabled.set(False)
+        try:
+            outputs = fn(ctx, *grads)
+        finally:
+            _grad_enabled.reset(token)
+        if not _grad_enabled.get():
+            return outputs
+        requires = any(isinstance(g, Tensor) and g._rg for g in grads)
+        if not requires:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped = tuple(_delayed_error(o, ctx.name()) if isinstance(o, Tensor) else o for o in outs)
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class DelayedError(Node):
+    """Stands for a backward marked once_differentiable: differentiating it again raises."""
+
+    __slots__ = ("_message",)
+
+    def _apply(self, grads):
+        raise RuntimeError(self._message)
+
+
+def _delayed_error(t: Tensor, name: str) -> Tensor:
+    node = DelayedError()
+    node._next, node._saved, node._versions, node._params, node._out, node._hooks = (), (), None, None, None, None
+    node._message = "trying to differentiate twice a function that was marked with @once_differentiable"
+    out = _wrap(t._data, node)
+    return out
+
+
+class InplaceFunction(Function):
+    pass
+
+
+class NestedIOFunction(Function):
+    pass

@@ -1,0 +1,223 @@
+"""Graph nodes: what an operation leaves behind so that backward can run it in reverse.
+
+A Node holds its edges to the nodes of its inputs (``_next``: ``(node, output_nr)`` or None
+for an input that needs no gradient), what it saved for its derivative rule, and its hooks.
+Built-in operations and user-defined Functions are both Nodes; the engine calls
+``node._apply(grads)`` (one gradient per output of the node, None where none arrived) and
+gets back one gradient per edge.
+"""
+
+from __future__ import annotations
+
+_FREED = "freed"  # stands in for saved values that a backward without retain_graph released
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class RemovableHandle:
+    """Returned by the register_*hook methods; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+    _next_key = 0
+
+    def __init__(self, hooks: dict):
+        RemovableHandle._next_key += 1
+        self._hooks = hooks
+        self._key = RemovableHandle._next_key
+
+    @property
+    def id(self) -> int:
+        return self._key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def add_hook(hooks: dict, fn) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle._key] = fn
+    return handle
+
+
+def version_mismatch(tensor, node_name: str, saved_version: int) -> RuntimeError:
+    d = tensor._data
+    kind = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(d.dtype.kind, "")
+    kind = {"float64": "Double", "float16": "Half", "int32": "Int", "int16": "Short", "int8": "Char"}.get(
+        d.dtype.name, kind
+    )
+    where = ""
+    fn = tensor.grad_fn
+    if fn is not None:
+        where = f", which is output {tensor._output_nr} of {fn.name()},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{kind}Tensor {list(d.shape)}]{where} is at version {tensor._version}; "
+        f"expected version {saved_version} instead. (It was saved by {node_name}; do the in-place "
+        "operation on a clone, or after backward.)"
+    )
+
+
+class Node:
+    """A step of the recorded graph. Subclasses say how gradients flow through it."""
+
+    __slots__ = ("_next", "_saved", "_versions", "_params", "_out", "_hooks", "__weakref__")
+    n_outputs = 1
+
+    # ---- what the engine calls -----------------------------------------------------------
+    def _apply(self, grads: list):
+        """Gradients for the inputs (one per edge), given gradients for the outputs."""
+        return self.backward(grads[0])
+
+    def _release(self) -> None:
+        """Drop what was saved for backward (called after a backward without retain_graph)."""
+        if self._saved:
+            self._saved = _FREED
+        if self._out is not None:
+            self._out = _FREED
+
+    # ---- for derivative rules ------------------------------------------------------------
+    @property
+    def saved(self) -> tuple:
+        """The saved operands, checked against in-place changes since they were saved."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        versions = self._versions
+        if versions is not None:
+            for t, v in zip(saved, versions):
+                if v is not None and t._version != v:
+                    raise version_mismatch(t, self.name(), v)
+        return saved
+
+    @property
+    def out(self):
+        """The output of the forward pass, as a tensor whose grad_fn is this node."""
+        out = self._out
+        if out is _FREED:
+            raise RuntimeError(FREED_MESSAGE)
+        data, vc, version = out
+        if vc[0] != version:
+            from .._tensor import _wrap
+
+            raise version_mismatch(_wrap(data, self), self.name(), version)
+        from .._tensor import _wrap
+
+        t = _wrap(data, self)
+        t._vc = vc
+        return t
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self._next)
+
+    def needs(self, i: int) -> bool:
+        """Whether input ``i`` wants a gradient (rules skip the work when it does not)."""
+        return self._next[i] is not None
+
+    # ---- public Node API ------------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(e if e is not None else (None, 0) for e in self._next)
+
+    @property
+    def metadata(self) -> dict:
+        return self._hook_table("metadata")
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
+        return add_hook(self._hook_table("post"), fn)
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
+        return add_hook(self._hook_table("pre"), fn)
+
+    def _hook_table(self, kind: str) -> dict:
+        hooks = self._hooks
+        if hooks is None:
+            hooks = self._hooks = {}
+        table = hooks.get(kind)
+        if table is None:
+            table = hooks[kind] = {}
+        return table
+
+    def _tensor_hooks(self, output_nr: int):
+        """Hooks registered with Tensor.register_hook on output ``output_nr`` (or None)."""
+        hooks = self._hooks
+        if hooks is None:
+            return None
+        return hooks.get(("tensor", output_nr))
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        return self._apply(list(grads))
+
+
+def _init_node(node: Node, next_edges: tuple, saved, versions, params) -> Node:
+    node._next = next_edges
+    node._saved = saved
+    node._versions = versions
+    node._params = params
+    node._out = None
+    node._hooks = None
+    return node
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the gradient that reaches it into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        _init_node(self, (), (), None, None)
+        self.variable = variable
+
+    def _apply(self, grads):
+        accumulate_grad(self.variable, grads[0])
+        return ()
+
+    def _tensor_hooks(self, output_nr):
+        extra = self.variable._extra
+        return None if extra is None else extra.get("hooks")
+
+
+def accumulate_grad(var, g) -> None:
+    """Add ``g`` into ``var.grad``; then run the leaf's post-accumulate hooks."""
+    from .._grad_mode import is_grad_enabled
+    from .._tensor import _wrap
+
+    if g._data.dtype is not var._data.dtype:
+        g = g.to(var.dtype)
+    old = var._grad
+    if old is None:
+        if is_grad_enabled():  # create_graph: keep the gradient's own graph
+            var._grad = g
+        else:
+            # copy: the same gradient object may also reach other leaves or the caller
+            var._grad = _wrap(g._data.copy(), None)
+    elif is_grad_enabled() or old._rg:
+        var._grad = old + g
+    else:
+        old._data += g._data
+        old._bump()
+    extra = var._extra
+    if extra is not None:
+        post = extra.get("post_acc")
+        if post:
+            for fn in tuple(post.values()):
+                fn(var)

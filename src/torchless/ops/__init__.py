@@ -1,0 +1,8 @@
+"""The op registry and its topic files. Importing this package registers every op."""
+
+from . import _core  # noqa: F401
+from . import elementwise, reduction, shape, indexing, linalg, activation, compare, conversion  # noqa: F401
+from . import inplace, operators  # noqa: F401
+from ._core import OPS, sum_to  # noqa: F401
+
+inplace.install()

@@ -1,0 +1,213 @@
+"""The op registry and the three ways an op is applied: unary, binary, n-ary.
+
+An op is a Node subclass named as torch names its grad_fn (``MulBackward0``) with
+- ``forward(*arrays, *params)``: a staticmethod on backend arrays, returning an array;
+- ``backward(self, g)``: the derivative rule, in torchless tensor ops (so it can be
+  differentiated again), returning one gradient per operand (None where there is none).
+  ``self.saved`` are the operands (tensors or Python numbers), ``self._params`` the
+  non-tensor arguments, ``self.out`` the output when the class sets ``save_output``.
+
+The public function (``torchless.mul``, ``Tensor.mul``) is registered with ``register``.
+"""
+
+from __future__ import annotations
+
+from .._dtype import DEFAULT, _promote_np, result_np_dtype
+from .._grad_mode import _grad_enabled
+from .._tensor import Tensor, _wrap
+from ..autograd.graph import Node, _init_node
+from ..backend import np
+
+_enabled = _grad_enabled.get
+_ndarray = np.ndarray
+_asarray = np.asarray
+_number = (int, float, bool)
+
+# name -> OpInfo; Tensor methods, functional names and the generated tests all read it
+OPS: dict = {}
+
+
+class OpInfo:
+    __slots__ = ("name", "fn", "method", "inplace", "samples", "differentiable", "torch_name", "gradcheck")
+
+    def __init__(self, name, fn, method, inplace, samples, differentiable, gradcheck):
+        self.name = name
+        self.fn = fn
+        self.method = method
+        self.inplace = inplace
+        self.samples = samples
+        self.differentiable = differentiable
+        self.gradcheck = gradcheck
+
+
+def register(name=None, *, method=True, function=True, inplace=None, samples=(), differentiable=True,
+             gradcheck=True):
+    """Publish ``fn`` as ``torchless.<name>`` (unless function=False) and ``Tensor.<name>``.
+
+    ``samples``: argument tuples for the generated tests; ``T(3, 4)`` stands for a random
+    float64 tensor of that shape (see tests/opinfo.py).
+    """
+
+    def deco(fn):
+        OPS[name or fn.__name__] = OpInfo(name or fn.__name__, fn if function else None,
+                                          method, inplace, samples, differentiable, gradcheck)
+        if method:
+            setattr(Tensor, name or fn.__name__, fn)
+        return fn
+
+    return deco
+
+
+class Op(Node):
+    """A built-in operation (see the module docstring)."""
+
+    __slots__ = ("shapes",)
+    saves_operands = True  # False: the rule needs only the operands' shapes (``self.shapes``)
+    save_output = False  # set when the rule reads self.out
+    is_view = False  # the output shares memory (and the version counter) with operand 0
+    float_result = False  # integer operands are computed in the default float dtype
+
+    @staticmethod
+    def forward(*args):
+        raise NotImplementedError
+
+    def backward(self, g):
+        raise NotImplementedError
+
+
+def _finish(cls, data, edges, saved, versions, params, base):
+    """Wrap ``data`` as the op's output, recording a node when ``edges`` is not None."""
+    if data.__class__ is not _ndarray:
+        data = _asarray(data)
+    if edges is None:
+        out = _wrap(data, None)
+    else:
+        node = cls()
+        if cls.saves_operands:
+            node.shapes = None
+        else:  # nothing to keep alive or to check for in-place changes
+            node.shapes = tuple(t._data.shape if isinstance(t, Tensor) else () for t in saved)
+            saved, versions = (), None
+        _init_node(node, edges, saved, versions, params)
+        out = _wrap(data, node)
+        if cls.save_output:
+            vc = out._vc = [0]
+            node._out = (data, vc, 0)
+    if cls.is_view:
+        vc = base._vc
+        if vc is None:
+            vc = base._vc = [0]
+        out._vc = vc
+        out._base = base if base._base is None else base._base
+    return out
+
+
+def unary(cls, x: Tensor, *params) -> Tensor:
+    """Apply an op of one tensor operand (plus non-tensor ``params``)."""
+    xd = x._data
+    if cls.float_result and xd.dtype.kind != "f":
+        xd = xd.astype(DEFAULT.float.np)
+    data = cls.forward(xd, *params)
+    if x._rg and _enabled():
+        vc = x._vc
+        return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x)
+    return _finish(cls, data, None, None, None, params, x)
+
+
+def binary(cls, x, y, *params) -> Tensor:
+    """Apply an op of two operands, tensors or Python numbers, with torch's type promotion."""
+    if isinstance(x, Tensor):
+        xd = x._data
+        if isinstance(y, Tensor):
+            yd = y._data
+            if xd.dtype is not yd.dtype or (cls.float_result and xd.dtype.kind != "f"):
+                xd, yd = _promote(cls, x, y, xd, yd)
+        else:
+            if y.__class__ not in _number:
+                y = _as_number(y)
+            yd = y
+            if xd.dtype.kind != "f":
+                xd, yd = _promote(cls, x, y, xd, yd)
+    else:
+        if x.__class__ not in _number:
+            x = _as_number(x)
+        xd, yd = x, y._data
+        if yd.dtype.kind != "f":
+            xd, yd = _promote(cls, x, y, xd, yd)
+    data = cls.forward(xd, yd, *params)
+    if _enabled():
+        ex = x._edge() if isinstance(x, Tensor) and x._rg else None
+        ey = y._edge() if isinstance(y, Tensor) and y._rg else None
+        if ex is not None or ey is not None:
+            return _finish(cls, data, (ex, ey), (x, y), (_version(x), _version(y)), params, x)
+    return _finish(cls, data, None, None, None, params, x)
+
+
+def nary(cls, operands: tuple, *params, base=None) -> Tensor:
+    """Apply an op whose operands are a tuple of tensors (cat, stack, where, ...)."""
+    data = cls.forward(*[t._data if isinstance(t, Tensor) else t for t in operands], *params)
+    if _enabled():
+        edges = tuple(t._edge() if isinstance(t, Tensor) and t._rg else None for t in operands)
+        if any(e is not None for e in edges):
+            return _finish(cls, data, edges, operands, tuple(_version(t) for t in operands), params, base)
+    return _finish(cls, data, None, None, None, params, base)
+
+
+def _version(t):
+    if isinstance(t, Tensor):
+        vc = t._vc
+        return vc[0] if vc else 0
+    return None
+
+
+def _as_number(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (int, float, bool)):
+        return v
+    raise TypeError(f"unsupported operand type: {type(v).__name__} (expected a Tensor or a number)")
+
+
+def _promote(cls, x, y, xd, yd):
+    """Cast the operands' arrays to torch's result dtype (Python numbers stay numbers:
+    NumPy treats them as weak, so they take the array's dtype)."""
+    rd = result_np_dtype((x, y))
+    if cls.float_result and rd.kind != "f":
+        rd = DEFAULT.float.np
+    if isinstance(x, Tensor) and xd.dtype is not rd:
+        xd = xd.astype(rd)
+    if isinstance(y, Tensor) and yd.dtype is not rd:
+        yd = yd.astype(rd)
+    return xd, yd
+
+
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient back down to ``shape`` (the one place broadcasting is undone)."""
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
+    )
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """A Python number or array as a tensor of ``like``'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    return _wrap(np.asarray(value, dtype=like._data.dtype), None)
+
+
+def promote_arrays(*tensors):
+    """The arrays of ``tensors`` cast to their common torch result dtype."""
+    rd = result_np_dtype(tensors)
+    return [t._data if t._data.dtype is rd else t._data.astype(rd) for t in tensors]
+
+
+__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to", "promote_arrays", "_promote_np"]

@@ -1,0 +1,575 @@
+"""Elementwise operations: each op's forward (on arrays) beside its derivative rule (on tensors)."""
+
+from __future__ import annotations
+
+import math
+
+from .._tensor import Tensor, _wrap
+from ..backend import np
+from ._core import Op, binary, register, sum_to, unary
+
+# Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
+from ._samples import T, POS, UNIT
+
+BROADCAST = [(T(3, 4), T(3, 4)), (T(3, 4), T(4)), (T(2, 1, 3), T(4, 1)), (T(3), 2.5), (1.5, T(3))]
+
+
+# ---- arithmetic ------------------------------------------------------------------------------
+class AddBackward0(Op):
+    """add: d/dx = 1, d/dy = 1"""
+
+    saves_operands = False
+    forward = staticmethod(np.add)
+
+    def backward(self, g):
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.needs(0) else None, sum_to(g, sy) if self.needs(1) else None)
+
+
+class SubBackward0(Op):
+    """sub: d/dx = 1, d/dy = -1"""
+
+    saves_operands = False
+    forward = staticmethod(np.subtract)
+
+    def backward(self, g):
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.needs(0) else None, sum_to(-g, sy) if self.needs(1) else None)
+
+
+class RsubBackward1(SubBackward0):
+    """number - tensor (torch names this node apart)"""
+
+    __slots__ = ()
+
+
+class MulBackward0(Op):
+    """mul: d/dx = y, d/dy = x"""
+
+    forward = staticmethod(np.multiply)
+
+    def backward(self, g):
+        x, y = self.saved
+        return (
+            sum_to(g * y, x.shape) if self.needs(0) else None,
+            sum_to(g * x, y.shape) if self.needs(1) else None,
+        )
+
+
+class DivBackward0(Op):
+    """div: d/dx = 1/y, d/dy = -x/y**2"""
+
+    float_result = True
+    forward = staticmethod(np.true_divide)
+
+    def backward(self, g):
+        x, y = self.saved
+        return (
+            sum_to(g / y, x.shape) if self.needs(0) else None,
+            sum_to(-g * x / (y * y), y.shape) if self.needs(1) else None,
+        )
+
+
+@register(inplace="add_", samples=BROADCAST + [(T(3), T(3), 2.0)])
+def add(input, other, *, alpha=1, out=None) -> Tensor:
+    """``input + alpha * other``
+
+    >>> import torchless as torch
+    >>> torch.add(torch.tensor([1., 2.]), 1)
+    tensor([2., 3.])
+    """
+    if alpha != 1:
+        other = other * alpha
+    if not isinstance(input, Tensor):
+        return binary(AddBackward0, other, input)
+    return binary(AddBackward0, input, other)
+
+
+@register(inplace="sub_", samples=BROADCAST)
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other``"""
+    if alpha != 1:
+        other = other * alpha
+    if not isinstance(input, Tensor):
+        return binary(RsubBackward1, input, other)
+    return binary(SubBackward0, input, other)
+
+
+subtract = register("subtract")(sub)
+
+
+@register(inplace="mul_", samples=BROADCAST)
+def mul(input, other) -> Tensor:
+    """``input * other``"""
+    return binary(MulBackward0, input, other)
+
+
+multiply = register("multiply")(mul)
+
+
+@register(inplace="div_", samples=[(T(3, 4), T(3, 4, lo=0.5)), (T(3, 4), T(4, lo=0.5)), (T(3), 2.5)])
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    """``input / other`` (true division; ``rounding_mode`` "floor" or "trunc" rounds, without gradient)."""
+    if rounding_mode is None:
+        return binary(DivBackward0, input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return binary(DivBackward0, input, other).detach().trunc().to(_result_dtype(input, other))
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+divide = register("divide")(div)
+true_divide = register("true_divide")(div)
+
+
+def _result_dtype(a, b):
+    from .._dtype import FROM_NP, result_np_dtype
+
+    return FROM_NP[result_np_dtype((a, b))]
+
+
+class NotImplemented(Op):  # noqa: A001  (torch's name for a node whose derivative does not exist)
+    """floor_divide has no derivative; differentiating through it raises."""
+
+    saves_operands = False
+    forward = staticmethod(np.floor_divide)
+
+    def backward(self, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+@register(inplace="floor_divide_", samples=[], gradcheck=False)
+def floor_divide(input, other) -> Tensor:
+    """``input // other``, rounded towards minus infinity."""
+    return binary(NotImplemented, input, other)
+
+
+class RemainderBackward0(Op):
+    """remainder: d/dx = 1, d/dy = -floor(x / y)"""
+
+    forward = staticmethod(np.remainder)
+
+    def backward(self, g):
+        x, y = self.saved
+        gy = None
+        if self.needs(1):
+            gy = sum_to(-g * (x / y).floor(), y.shape)
+        return (sum_to(g, x.shape) if self.needs(0) else None, gy)
+
+
+@register(inplace="remainder_", samples=[(T(3, 4), 0.7)])
+def remainder(input, other) -> Tensor:
+    """``input % other``, with the sign of ``other`` as in Python."""
+    return binary(RemainderBackward0, input, other)
+
+
+def _pow_forward(x, e):
+    # NumPy has no fast path for small integer powers (u**3 is ~100x slower than u*u*u)
+    if e.__class__ is not np.ndarray:
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+        if e == 1:
+            return x.copy()
+        if e == 0.5:
+            return np.sqrt(x)
+        if e == -1:
+            return np.reciprocal(x) if x.dtype.kind == "f" else np.power(x, e)
+    return np.power(x, e)
+
+
+class PowBackward0(Op):
+    """x ** c: d/dx = c * x**(c-1)"""
+
+    forward = staticmethod(_pow_forward)
+
+    def backward(self, g):
+        x, e = self.saved
+        if e == 0:
+            return g * 0, None
+        if e == 2:
+            return g * (x * 2), None
+        if e == 1:
+            return g, None
+        return g * (e * x ** (e - 1)), None
+
+
+class PowBackward1(Op):
+    """x ** y: d/dx = y * x**(y-1), d/dy = x**y * log(x) (taken as 0 where x = 0 and y >= 0)"""
+
+    save_output = True
+    forward = staticmethod(np.power)
+
+    def backward(self, g):
+        x, y = self.saved
+        gx = gy = None
+        if self.needs(0):
+            gx = sum_to(g * y * x ** (y - 1), x.shape)
+        if self.needs(1):
+            safe = where((x == 0) & (y >= 0), 0.0, self.out * x.log())
+            gy = sum_to(g * safe, y.shape)
+        return gx, gy
+
+
+class PowBackward2(Op):
+    """c ** y: d/dy = c**y * log(c)"""
+
+    save_output = True
+    forward = staticmethod(np.power)
+
+    def backward(self, g):
+        c, _ = self.saved
+        return None, g * (self.out * math.log(c)) if c != 0 else g * 0
+
+
+@register(inplace="pow_", samples=[(T(3, 4, lo=0.5), 2), (T(3, lo=0.5), 3), (T(3, lo=0.5), 2.5), (T(3, lo=0.5), -1.5),
+                                   (T(3, 4, lo=0.5), T(4)), (2.0, T(3))])
+def pow(input, exponent) -> Tensor:  # noqa: A001
+    """``input ** exponent`` for tensor or number on either side."""
+    if not isinstance(input, Tensor):
+        return binary(PowBackward2, input, exponent)
+    if isinstance(exponent, Tensor):
+        return binary(PowBackward1, input, exponent)
+    if input._data.dtype.kind in "iub" and isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return binary(PowBackward0, input, exponent)
+
+
+# ---- unary math: (torch node name, forward, rule d/dx in tensor ops, sample domain) ----------
+def _unary(node_name, forward, rule, *, name, save_output=False, domain=None, float_result=True,
+           inplace=True, doc=None):
+    """Define an elementwise op of one input from its forward and its derivative rule."""
+
+    def backward(self, g):
+        (x,) = self.saved
+        return (rule(self, g, x),)
+
+    cls = type(node_name, (Op,), {"__slots__": (), "forward": staticmethod(forward), "backward": backward,
+                                  "save_output": save_output, "float_result": float_result,
+                                  "__doc__": doc or f"{name}: d/dx as in its rule"})
+
+    def fn(input) -> Tensor:
+        return unary(cls, input)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc or f"Elementwise {name}."
+    samples = [(T(3, 4, lo=domain[0], hi=domain[1]),)] if domain else [(T(3, 4),)]
+    register(name, samples=samples, inplace=name + "_" if inplace else None)(fn)
+    return fn
+
+
+LN2, LN10 = math.log(2.0), math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _zero(self, g, x):
+    return g * 0
+
+
+exp = _unary("ExpBackward0", np.exp, lambda s, g, x: g * s.out, name="exp", save_output=True, doc="e ** x")
+exp2 = _unary("Exp2Backward0", np.exp2, lambda s, g, x: g * (s.out * LN2), name="exp2", save_output=True)
+expm1 = _unary("Expm1Backward0", np.expm1, lambda s, g, x: g * (s.out + 1), name="expm1", save_output=True)
+log = _unary("LogBackward0", np.log, lambda s, g, x: g / x, name="log", domain=POS)
+log2 = _unary("Log2Backward0", np.log2, lambda s, g, x: g / (x * LN2), name="log2", domain=POS)
+log10 = _unary("Log10Backward0", np.log10, lambda s, g, x: g / (x * LN10), name="log10", domain=POS)
+log1p = _unary("Log1PBackward0", np.log1p, lambda s, g, x: g / (x + 1), name="log1p", domain=POS)
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda s, g, x: g / (2 * s.out), name="sqrt", save_output=True, domain=POS)
+
+
+def _rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+rsqrt = _unary("RsqrtBackward0", _rsqrt, lambda s, g, x: g * (-0.5 * s.out ** 3), name="rsqrt",
+               save_output=True, domain=POS)
+sin = _unary("SinBackward0", np.sin, lambda s, g, x: g * x.cos(), name="sin")
+cos = _unary("CosBackward0", np.cos, lambda s, g, x: g * -x.sin(), name="cos")
+tan = _unary("TanBackward0", np.tan, lambda s, g, x: g * (1 + s.out * s.out), name="tan", save_output=True)
+asin = _unary("AsinBackward0", np.arcsin, lambda s, g, x: g * (1 - x * x).rsqrt(), name="asin", domain=UNIT)
+acos = _unary("AcosBackward0", np.arccos, lambda s, g, x: g * -(1 - x * x).rsqrt(), name="acos", domain=UNIT)
+atan = _unary("AtanBackward0", np.arctan, lambda s, g, x: g / (1 + x * x), name="atan")
+sinh = _unary("SinhBackward0", np.sinh, lambda s, g, x: g * x.cosh(), name="sinh")
+cosh = _unary("CoshBackward0", np.cosh, lambda s, g, x: g * x.sinh(), name="cosh")
+tanh = _unary("TanhBackward0", np.tanh, lambda s, g, x: g * (1 - s.out * s.out), name="tanh", save_output=True)
+arcsin, arccos, arctan = asin, acos, atan
+for _alias, _fn in (("arcsin", asin), ("arccos", acos), ("arctan", atan)):
+    register(_alias, samples=[])(_fn)
+
+
+def _sigmoid(x):
+    # exp of a non-positive number only, so large |x| neither overflows nor warns
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = _unary("SigmoidBackward0", _sigmoid, lambda s, g, x: g * (s.out * (1 - s.out)), name="sigmoid",
+                 save_output=True)
+
+
+def _relu(x):
+    return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x.copy()
+
+
+relu = _unary("ReluBackward0", _relu, lambda s, g, x: g * (s.out > 0), name="relu", save_output=True,
+              float_result=False)
+
+
+def _erf(x):
+    from math import erf as _scalar_erf
+
+    return np.vectorize(_scalar_erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+erf = _unary("ErfBackward0", _erf, lambda s, g, x: g * (TWO_OVER_SQRT_PI * (-(x * x)).exp()), name="erf")
+# rounding: the derivative is zero almost everywhere
+sign = _unary("SignBackward0", np.sign, _zero, name="sign", float_result=False)
+floor = _unary("FloorBackward0", np.floor, _zero, name="floor", float_result=False)
+ceil = _unary("CeilBackward0", np.ceil, _zero, name="ceil", float_result=False)
+trunc = _unary("TruncBackward0", np.trunc, _zero, name="trunc", float_result=False)
+fix = register("fix", samples=[])(trunc)
+
+
+class RoundBackward0(Op):
+    """round (half to even, as torch): derivative zero"""
+
+    @staticmethod
+    def forward(x, decimals):
+        return np.round(x, decimals) if x.dtype.kind == "f" else x.copy()
+
+    def backward(self, g):
+        return (g * 0,)
+
+
+@register(inplace="round_", samples=[(T(3, 4),)])
+def round(input, *, decimals=0) -> Tensor:  # noqa: A001
+    """Round to the nearest integer (or ``decimals``), halves to even."""
+    return unary(RoundBackward0, input, decimals)
+
+
+neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False)
+negative = register("negative", samples=[])(neg)
+abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)  # noqa: A001
+absolute = register("absolute", samples=[])(abs)
+reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda s, g, x: g * -(s.out * s.out),
+                    name="reciprocal", save_output=True)
+
+
+def square(input) -> Tensor:
+    """``input ** 2``"""
+    return pow(input, 2)
+
+
+register("square", inplace="square_", samples=[(T(3),)])(square)
+
+
+# ---- clamp, maximum, minimum, where, lerp, atan2 -----------------------------------------------
+class ClampBackward1(Op):
+    """clamp to numbers: d/dx = 1 inside [min, max], 0 outside"""
+
+    @staticmethod
+    def forward(x, lo, hi):
+        if lo is not None and hi is not None and lo > hi:
+            return np.full_like(x, hi)
+        return np.clip(x, lo, hi)
+
+    def backward(self, g):
+        (x,) = self.saved
+        lo, hi = self._params
+        inside = None
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = x <= hi if inside is None else inside & (x <= hi)
+        return (g * inside,)
+
+
+class ClampBackward0(Op):
+    """clamp to tensors: the gradient goes to x inside [min, max], else to the bound that won"""
+
+    @staticmethod
+    def forward(x, lo, hi):
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x, lo, hi = self.saved
+        inside = None
+        glo = ghi = None
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = x <= hi if inside is None else inside & (x <= hi)
+        if hi is not None and self.needs(2):
+            ghi = sum_to(where(x > hi, g, 0.0), hi.shape)
+        if lo is not None and self.needs(1):
+            low = x < lo if hi is None else (x < lo) & (lo <= hi)
+            glo = sum_to(where(low, g, 0.0), lo.shape)
+        return g * inside, glo, ghi
+
+
+@register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2), (T(3, 4), T(4), T(3, 4, lo=2))])
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit each element to ``[min, max]``; bounds may be numbers or tensors."""
+    from ._core import nary
+
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = min if min is None or isinstance(min, Tensor) else full_like_scalar(min, input)
+        hi = max if max is None or isinstance(max, Tensor) else full_like_scalar(max, input)
+        return nary(ClampBackward0, (input, lo, hi))
+    return unary(ClampBackward1, input, min, max)
+
+
+def full_like_scalar(v, like):
+    return _wrap(np.asarray(v, dtype=like._data.dtype), None)
+
+
+clip = register("clip", inplace="clip_", samples=[])(clamp)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+register("clamp_min", samples=[])(clamp_min)
+register("clamp_max", samples=[])(clamp_max)
+
+
+class MaximumBackward0(Op):
+    """maximum: the gradient goes to the larger input, split evenly on ties"""
+
+    forward = staticmethod(np.maximum)
+
+    def backward(self, g):
+        x, y = self.saved
+        return _split_by(self, g, x, y, x > y)
+
+
+class MinimumBackward0(Op):
+    """minimum: the gradient goes to the smaller input, split evenly on ties"""
+
+    forward = staticmethod(np.minimum)
+
+    def backward(self, g):
+        x, y = self.saved
+        return _split_by(self, g, x, y, x < y)
+
+
+def _split_by(node, g, x, y, x_wins):
+    wx = x_wins + (x == y) * 0.5
+    gx = sum_to(g * wx, x.shape) if node.needs(0) else None
+    gy = sum_to(g * (1 - wx), y.shape) if node.needs(1) else None
+    return gx, gy
+
+
+@register(samples=[(T(3, 4), T(4))])
+def maximum(input, other) -> Tensor:
+    """Elementwise larger of two tensors."""
+    return binary(MaximumBackward0, input, other)
+
+
+@register(samples=[(T(3, 4), T(4))])
+def minimum(input, other) -> Tensor:
+    """Elementwise smaller of two tensors."""
+    return binary(MinimumBackward0, input, other)
+
+
+class WhereBackward0(Op):
+    """where(c, x, y): the gradient goes to x where c holds, to y elsewhere"""
+
+    @staticmethod
+    def forward(cond, x, y):
+        return np.where(cond, x, y)
+
+    def backward(self, g):
+        cond, x, y = self.saved
+        zero = g * 0
+        gx = sum_to(where(cond, g, zero), x.shape) if self.needs(1) else None
+        gy = sum_to(where(cond, zero, g), y.shape) if self.needs(2) else None
+        return None, gx, gy
+
+
+@register(method=True, samples=[])
+def where(condition, input=None, other=None) -> Tensor:
+    """Pick ``input`` where ``condition`` holds and ``other`` elsewhere (numbers allowed)."""
+    from ._core import nary
+
+    if input is None and other is None:
+        return tuple(_wrap(i, None) for i in np.nonzero(condition._data))
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor) or input._data.dtype is not other._data.dtype:
+        from .._dtype import result_np_dtype
+
+        rd = result_np_dtype((input, other))
+        input = _as_dtype(input, rd, like)
+        other = _as_dtype(other, rd, like)
+    return nary(WhereBackward0, (condition, input, other))
+
+
+def _as_dtype(v, rd, like):
+    if isinstance(v, Tensor):
+        return v if v._data.dtype is rd else v.to(_dtype_of(rd))
+    return _wrap(np.asarray(v, dtype=rd), None)
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import FROM_NP
+
+    return FROM_NP[np_dtype]
+
+
+class LerpBackward0(Op):
+    """lerp: out = x + w (y - x); d/dx = 1 - w, d/dy = w, d/dw = y - x"""
+
+    @staticmethod
+    def forward(x, y, w):
+        return x + w * (y - x)
+
+    def backward(self, g):
+        x, y, w = self.saved
+        gx = sum_to(g * (1 - w), x.shape) if self.needs(0) else None
+        gy = sum_to(g * w, y.shape) if self.needs(1) else None
+        gw = sum_to(g * (y - x), w.shape) if isinstance(w, Tensor) and self.needs(2) else None
+        return gx, gy, gw
+
+
+@register(inplace="lerp_", samples=[(T(3, 4), T(4), 0.3), (T(3), T(3), T(3))])
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``"""
+    from ._core import nary
+
+    return nary(LerpBackward0, (input, end, weight))
+
+
+class Atan2Backward0(Op):
+    """atan2(y, x): d/dy = x / (x² + y²), d/dx = -y / (x² + y²)"""
+
+    float_result = True
+    forward = staticmethod(np.arctan2)
+
+    def backward(self, g):
+        y, x = self.saved
+        r = x * x + y * y
+        gy = sum_to(g * x / r, y.shape) if self.needs(0) else None
+        gx = sum_to(g * -y / r, x.shape) if self.needs(1) else None
+        return gy, gx
+
+
+@register(inplace="atan2_", samples=[(T(3, 4), T(4, lo=0.5))])
+def atan2(input, other) -> Tensor:
+    """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
+    return binary(Atan2Backward0, input, other)
+
+
+arctan2 = register("arctan2", samples=[])(atan2)

@@ -1,0 +1,251 @@
+"""Indexing: ``x[...]``, ``x[...] = v``, gather, scatter_add, index_select, masked_fill."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ..backend import np
+from ._core import Op, nary, register, sum_to, unary
+from ._samples import B, I, T
+from .shape import SelectBackward0, SliceBackward0, UnsqueezeBackward0, embed, index_get
+
+
+def _normalize(index):
+    """A NumPy index for ``index`` and whether it is advanced (copies) or basic (views)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out, advanced = [], False
+    for i in index:
+        if isinstance(i, Tensor):
+            d = i._data
+            if d.dtype.kind == "b":
+                advanced = True
+                out.append(d)
+            elif d.dtype.kind in "iu":
+                if d.ndim == 0:
+                    out.append(int(d))
+                else:
+                    advanced = True
+                    out.append(d)
+            else:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(i, (list, np.ndarray)):
+            advanced = True
+            a = np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+        elif isinstance(i, bool):
+            advanced = True
+            out.append(np.asarray(i))
+        elif isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis:
+            if isinstance(i, slice) and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
+                f"(got {type(i).__name__})"
+            )
+    if not advanced and Ellipsis not in out:
+        out.append(Ellipsis)  # so that a full integer index gives a 0-d view, not a NumPy scalar copy
+    return tuple(out), advanced
+
+
+def _check_bounds(x, index):
+    shape = x._data.shape
+    d = 0
+    for i in index:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            d = len(shape) - sum(1 for j in index if j is not None and j is not Ellipsis) + d
+            continue
+        if isinstance(i, (int, np.integer)):
+            if d >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if not -shape[d] <= i < shape[d]:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {shape[d]}")
+        d += 1
+
+
+def getitem(self, index) -> Tensor:
+    idx, advanced = _normalize(index)
+    if not advanced:
+        _check_bounds(self, idx)
+        kind = {int: SelectBackward0, type(None): UnsqueezeBackward0}.get(type(index), SliceBackward0)
+        if kind is UnsqueezeBackward0:
+            return unary(UnsqueezeBackward0, self, (1,) + self._data.shape)
+        return unary(kind, self, idx)
+    try:
+        return index_get(self, idx, True)
+    except IndexError as e:
+        raise IndexError(str(e)) from None
+
+
+Tensor.__getitem__ = getitem
+
+
+class CopySlices(Op):
+    """x[index] = v: x's gradient is g with the overwritten places zeroed, v's is g[index]"""
+
+    saves_operands = False
+
+    def backward(self, g):
+        index, advanced, vshape = self._params
+        gx = gv = None
+        if self.needs(0):
+            mask = np.ones(g._data.shape, dtype=bool)
+            mask[index] = False
+            gx = g * _wrap(mask, None)
+        if self.needs(1):
+            gv = sum_to(index_get(g, index, advanced), vshape)
+        return gx, gv
+
+
+def setitem(self, index, value) -> None:
+    from .inplace import check_inplace, rebase
+
+    idx, advanced = _normalize(index)
+    if not advanced:
+        _check_bounds(self, idx)
+    track = check_inplace(self, value)
+    v = value._data if isinstance(value, Tensor) else value
+    if isinstance(v, np.ndarray) and v.dtype != self._data.dtype:
+        v = v.astype(self._data.dtype)
+    old_shape = self._data.shape
+    if track:
+        target_shape = np.empty(old_shape, dtype=bool)[idx].shape
+        vshape = value._data.shape if isinstance(value, Tensor) else ()
+        vt = value if isinstance(value, Tensor) else None
+        if vt is not None:
+            np.broadcast_shapes(vshape, target_shape)  # raises like torch for a mismatch
+    self._data[idx] = v
+    if track:
+        node = CopySlices()
+        node.shapes = None
+        from ..autograd.graph import _init_node
+
+        _init_node(node, (self._edge(), vt._edge() if vt is not None and vt._rg else None), (), None,
+                   (idx, advanced, vshape))
+        rebase(self, node)
+    self._bump()
+
+
+Tensor.__setitem__ = setitem
+
+
+# ---- gather, scatter_add, index_select, masked_fill ------------------------------------------
+class GatherBackward0(Op):
+    """gather: the gradient is scatter-added back to the gathered places"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, dim, index):
+        return np.take_along_axis(x, index, dim)
+
+    def backward(self, g):
+        dim, index = self._params
+        zeros = _wrap(np.zeros(self.shapes[0], dtype=g._data.dtype), None)
+        return (zeros.scatter_add(dim, _wrap(index, None), g),)
+
+
+@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]))])
+def gather(input, dim, index) -> Tensor:
+    """``out[i][j] = input[i][index[i][j]]`` along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim)
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if idx.size and (idx.min() < -input._data.shape[d] or idx.max() >= input._data.shape[d]):
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with size {input._data.shape[d]}")
+    return unary(GatherBackward0, input, d, idx)
+
+
+class ScatterAddBackward0(Op):
+    """scatter_add: self's gradient is g, src's is g gathered at the index"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, src, dim, index):
+        out = x.copy()
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        grids = list(np.indices(index.shape, sparse=True))
+        grids[dim] = index
+        np.add.at(out, tuple(grids), src)
+        return out
+
+    def backward(self, g):
+        dim, index = self._params
+        gsrc = None
+        if self.needs(1):
+            gsrc = g.gather(dim, _wrap(index, None))
+            if gsrc._data.shape != self.shapes[1]:
+                gsrc = embed(gsrc, self.shapes[1], tuple(slice(0, s) for s in index.shape))
+        return (g if self.needs(0) else None), gsrc
+
+
+@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]), T(3, 2))])
+def scatter_add(input, dim, index, src) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim)
+    return nary(ScatterAddBackward0, (input, src), d, index._data, base=input)
+
+
+class IndexSelectBackward0(Op):
+    """index_select: the gradient is added back at the selected rows"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, dim, index):
+        return np.take(x, index, axis=dim)
+
+    def backward(self, g):
+        dim, index = self._params
+        return (embed(g, self.shapes[0], (slice(None),) * dim + (index,), True),)
+
+
+@register(samples=[(T(4, 3), 0, I([0, 2, 2])), (T(4, 3), 1, I([1]))])
+def index_select(input, dim, index) -> Tensor:
+    """The entries at ``index`` (a 1-d integer tensor) along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim)
+    idx = index._data.reshape(-1)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+    n = input._data.shape[d] if input._data.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index out of range in self")
+    return unary(IndexSelectBackward0, input, d, idx)
+
+
+class MaskedFillBackward0(Op):
+    """masked_fill: the filled places get no gradient (a tensor value gets their sum)"""
+
+    @staticmethod
+    def forward(x, mask, value):
+        return np.where(mask, value, x).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x, mask, value = self.saved
+        gx = g * ~mask if self.needs(0) else None
+        gv = None
+        if isinstance(value, Tensor) and self.needs(2):
+            gv = (g * mask).sum()
+        return gx, None, gv
+
+
+@register(inplace="masked_fill_", samples=[(T(3, 4), B([True, False, True, False]), 0.5)])
+def masked_fill(input, mask, value) -> Tensor:
+    """``input`` with ``value`` where ``mask`` is True."""
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value._data.ndim} dimension(s)."
+        )
+    return nary(MaskedFillBackward0, (input, mask, value))

@@ -1,0 +1,282 @@
+"""Matrix products: mm, bmm, mv, dot, outer, addmm, matmul (@), einsum."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ..backend import np
+from ._core import Op, binary, nary, register, sum_to
+from ._samples import T
+
+
+def _blas_ready(a):
+    # NumPy's matmul falls back to a slow loop for arrays BLAS cannot take (e.g. broadcast views)
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a)
+
+
+def _matmul(a, b):
+    return np.matmul(_blas_ready(a), _blas_ready(b))
+
+
+class MmBackward0(Op):
+    """mm: d/dA = g B^T, d/dB = A^T g"""
+
+    forward = staticmethod(_matmul)
+
+    def backward(self, g):
+        a, b = self.saved
+        return (g.mm(b.t()) if self.needs(0) else None, a.t().mm(g) if self.needs(1) else None)
+
+
+class BmmBackward0(Op):
+    """bmm: d/dA = g B^T, d/dB = A^T g (per batch)"""
+
+    forward = staticmethod(_matmul)
+
+    def backward(self, g):
+        a, b = self.saved
+        return (g.bmm(b.mT) if self.needs(0) else None, a.mT.bmm(g) if self.needs(1) else None)
+
+
+class MvBackward0(Op):
+    """mv: d/dA = g v^T, d/dv = A^T g"""
+
+    forward = staticmethod(_matmul)
+
+    def backward(self, g):
+        a, v = self.saved
+        return (g.outer(v) if self.needs(0) else None, a.t().mv(g) if self.needs(1) else None)
+
+
+class DotBackward0(Op):
+    """dot: d/dx = g y, d/dy = g x"""
+
+    forward = staticmethod(np.dot)
+
+    def backward(self, g):
+        x, y = self.saved
+        return (g * y if self.needs(0) else None, g * x if self.needs(1) else None)
+
+
+class MatmulBackward0(Op):
+    """batched matmul with broadcasting: d/dA = g B^T, d/dB = A^T g, summed over broadcast batches"""
+
+    forward = staticmethod(_matmul)
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = sum_to(g.matmul(b.mT), a.shape) if self.needs(0) else None
+        gb = sum_to(a.mT.matmul(g), b.shape) if self.needs(1) else None
+        return ga, gb
+
+
+def _check_float(name, *ts):
+    kinds = {t._data.dtype for t in ts}
+    if len(kinds) > 1:
+        a, b = ts[0].dtype.name.capitalize(), ts[1].dtype.name.capitalize()
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a} != {b}")
+
+
+def _dims(name, t, n):
+    if t._data.ndim != n:
+        raise RuntimeError(f"{name}: Expected {n}-D tensor{'s' if n > 1 else ''}, got {t._data.ndim}-D tensor")
+
+
+@register(samples=[(T(3, 4), T(4, 2))])
+def mm(input, mat2) -> Tensor:
+    """Matrix product of two 2-d tensors.
+
+    >>> import torchless as torch
+    >>> torch.ones(2, 3).mm(torch.ones(3, 1))
+    tensor([[3.],
+            [3.]])
+    """
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"{'self' if input._data.ndim != 2 else 'mat2'} must be a matrix")
+    if input._data.shape[1] != mat2._data.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input._data.shape[0]}x{input._data.shape[1]} and "
+            f"{mat2._data.shape[0]}x{mat2._data.shape[1]})"
+        )
+    _check_float("mm", input, mat2)
+    return binary(MmBackward0, input, mat2)
+
+
+@register(samples=[(T(2, 3, 4), T(2, 4, 2))])
+def bmm(input, mat2) -> Tensor:
+    """Batched matrix product of two 3-d tensors."""
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if input._data.ndim != 3 else "batch2 must be a 3D tensor")
+    a, b = input._data.shape, mat2._data.shape
+    if a[0] != b[0] or a[2] != b[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a[0]}, {a[2]}] but got: [{b[0]}, {b[1]}].")
+    _check_float("bmm", input, mat2)
+    return binary(BmmBackward0, input, mat2)
+
+
+@register(samples=[(T(3, 4), T(4))])
+def mv(input, vec) -> Tensor:
+    """Matrix-vector product."""
+    if input._data.ndim != 2 or vec._data.ndim != 1 or input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input._data.shape[0] if input._data.ndim else 0}), mat "
+            f"({'x'.join(map(str, input._data.shape))}), vec ({vec._data.shape[0] if vec._data.ndim else 0})"
+        )
+    _check_float("mv", input, vec)
+    return binary(MvBackward0, input, vec)
+
+
+@register(samples=[(T(4), T(4))])
+def dot(input, other) -> Tensor:
+    """Inner product of two 1-d tensors."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
+        )
+    if input._data.shape != other._data.shape:
+        raise RuntimeError(
+            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but "
+            "got {} and {} elements respectively".format(input._data.shape[0], other._data.shape[0],
+                                                        input._data.shape[0], other._data.shape[0])
+        )
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {input.dtype.name.capitalize()} and "
+            f"{other.dtype.name.capitalize()}"
+        )
+    return binary(DotBackward0, input, other)
+
+
+@register(samples=[(T(3), T(4))])
+def outer(input, vec2) -> Tensor:
+    """Outer product of two 1-d tensors."""
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = register("ger", samples=[])(outer)
+
+
+@register(samples=[(T(3, 4), T(3, 4))])
+def matmul(input, other) -> Tensor:
+    """Matrix product with NumPy/torch broadcasting rules for 1-d and batched operands."""
+    na, nb = input._data.ndim, other._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if na == 1 and nb == 1:
+        return dot(input, other)
+    if na == 2 and nb == 1:
+        return mv(input, other)
+    if na == 1 and nb == 2:
+        return mm(input.unsqueeze(0), other).squeeze(0)
+    if na == 2 and nb == 2:
+        return mm(input, other)
+    if na == 1:
+        return matmul(input.unsqueeze(0), other).squeeze(-2)
+    if nb == 1:
+        return matmul(input, other.unsqueeze(-1)).squeeze(-1)
+    if input._data.shape[-1] != other._data.shape[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{other._data.shape[0]}, "
+            f"{input._data.shape[-1]}] but got: [{other._data.shape[0]}, {other._data.shape[-2]}]."
+        )
+    _check_float("matmul", input, other)
+    return binary(MatmulBackward0, input, other)
+
+
+class AddmmBackward0(Op):
+    """addmm: beta*M + alpha*(A @ B); d/dM = beta g, d/dA = alpha g B^T, d/dB = alpha A^T g"""
+
+    @staticmethod
+    def forward(m, a, b, beta, alpha):
+        prod = _matmul(a, b)
+        if alpha != 1:
+            prod = prod * alpha
+        return prod + m * beta if beta != 1 else prod + m
+
+    def backward(self, g):
+        m, a, b = self.saved
+        beta, alpha = self._params
+        gm = sum_to(g * beta if beta != 1 else g, m.shape) if self.needs(0) else None
+        ga = g.mm(b.t()) * alpha if self.needs(1) else None
+        gb = a.t().mm(g) * alpha if self.needs(2) else None
+        return gm, ga, gb
+
+
+@register(samples=[(T(4), T(3, 2), T(2, 4)), (T(3, 4), T(3, 2), T(2, 4))])
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``"""
+    if mat1._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix" if mat1._data.ndim != 2 else "mat2 must be a matrix")
+    if mat1._data.shape[1] != mat2._data.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({mat1._data.shape[0]}x{mat1._data.shape[1]} and "
+            f"{mat2._data.shape[0]}x{mat2._data.shape[1]})"
+        )
+    return nary(AddmmBackward0, (input, mat1, mat2), beta, alpha)
+
+
+def _matmul_op(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _rmatmul_op(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(other, self)
+
+
+Tensor.__matmul__ = _matmul_op
+Tensor.__rmatmul__ = _rmatmul_op
+
+
+# ---- einsum -----------------------------------------------------------------------------------
+class EinsumBackward0(Op):
+    """einsum: each operand's gradient is an einsum of g with the other operands"""
+
+    saves_operands = True
+
+    @staticmethod
+    def forward(*args):
+        *arrays, spec = args
+        return np.einsum(spec, *arrays, optimize=len(arrays) > 2)
+
+    def backward(self, g):
+        ops = self.saved
+        (spec,) = self._params
+        ins, out = spec.split("->")
+        subs = ins.split(",")
+        grads = []
+        for i, s in enumerate(subs):
+            if not self.needs(i):
+                grads.append(None)
+                continue
+            others = [o for j, o in enumerate(ops) if j != i]
+            other_subs = [t for j, t in enumerate(subs) if j != i]
+            present = set(out).union(*other_subs) if other_subs else set(out)
+            kept = "".join(dict.fromkeys(c for c in s if c in present))
+            gi = einsum(f"{','.join([out] + other_subs)}->{kept}", g, *others)
+            if kept != s:  # letters summed out of this operand alone: broadcast back over them
+                shape = ops[i]._data.shape
+                view = tuple(n if c in kept else 1 for c, n in zip(s, shape))
+                gi = gi.reshape(view).expand(shape)
+            grads.append(gi)
+        return tuple(grads)
+
+
+@register(method=False, samples=[])
+def einsum(equation, *operands) -> Tensor:
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    ins = eq.split("->")[0]
+    if "..." in eq:
+        raise RuntimeError("torchless einsum does not support '...' yet; write the dims out")
+    if "->" not in eq:
+        letters = ins.replace(",", "")
+        eq = ins + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for s in eq.split("->")[0].split(","):
+        if len(set(s)) != len(s):
+            raise RuntimeError("torchless einsum does not support repeated subscripts in one operand (diagonals)")
+    return nary(EinsumBackward0, tuple(operands), eq)

@@ -1,0 +1,476 @@
+"""Reductions over ``dim`` (an int, a tuple, or None for all) with ``keepdim``."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .._dtype import DEFAULT
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ..backend import np
+from ._core import Op, register, unary
+from ._samples import T, POS
+
+
+def dims_of(dim, ndim: int):
+    """``dim`` as a sorted tuple of non-negative ints; None (or ()) means every dim."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        return (_wrap_dim(int(dim), ndim),)
+    dims = tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return dims if dims else tuple(range(ndim))
+
+
+def expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
+    """Broadcast a reduced gradient back over the ``dims`` that were reduced."""
+    if not keepdim and dims:
+        kept = list(shape)
+        for d in dims:
+            kept[d] = 1
+        g = g.reshape(tuple(kept))
+    return g.expand(shape)
+
+
+def _axis(dims, ndim):
+    return None if len(dims) == ndim else dims
+
+
+# ---- sum, mean --------------------------------------------------------------------------------
+class SumBackward0(Op):
+    """sum of all elements: d/dx = 1"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, dims, keepdim, dtype):
+        return np.sum(x, axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g):
+        dims, keepdim, _ = self._params
+        return (expand_back(g, self.shapes[0], dims, keepdim),)
+
+
+class SumBackward1(SumBackward0):
+    """sum over dims"""
+
+    __slots__ = ()
+
+
+def _acc_dtype(x, dtype):
+    if dtype is not None:
+        return dtype.np
+    return np.int64 if x._data.dtype.kind in "biu" else None
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(3, 4), -1, True)])
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of the elements over ``dim`` (all by default).
+
+    >>> import torchless as torch
+    >>> torch.tensor([[1., 2.], [3., 4.]]).sum(0)
+    tensor([4., 6.])
+    """
+    dims = dims_of(dim, input._data.ndim)
+    cls = SumBackward0 if dim is None else SumBackward1
+    return unary(cls, input, dims, keepdim, _acc_dtype(input, dtype))
+
+
+class MeanBackward0(Op):
+    """mean: d/dx = 1/n"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, dims, keepdim):
+        return np.mean(x, axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    def backward(self, g):
+        dims, keepdim = self._params
+        shape = self.shapes[0]
+        n = 1
+        for d in dims:
+            n *= shape[d]
+        return (expand_back(g / n, shape, dims, keepdim),)
+
+
+class MeanBackward1(MeanBackward0):
+    __slots__ = ()
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True)])
+def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Mean of the elements over ``dim`` (all by default); floating tensors only."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {input.dtype.name.capitalize()}"
+        )
+    dims = dims_of(dim, input._data.ndim)
+    return unary(MeanBackward0 if dim is None else MeanBackward1, input, dims, keepdim)
+
+
+# ---- prod -------------------------------------------------------------------------------------
+class ProdBackward0(Op):
+    """prod: d/dx_i = product of the other elements (zeros handled without dividing by them)"""
+
+    @staticmethod
+    def forward(x, dims, keepdim):
+        return np.prod(x, axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dims, keepdim = self._params
+        shape = x.shape
+        is_zero = x == 0
+        nonzero = where(is_zero, 1.0, x)
+        prod_nonzero = expand_back(nonzero.prod(dims, keepdim=keepdim) if dims else nonzero, shape, dims, keepdim)
+        zeros = expand_back(is_zero.sum(dims, keepdim=keepdim), shape, dims, keepdim)
+        others = where(zeros == 0, prod_nonzero / nonzero, where((zeros == 1) & is_zero, prod_nonzero, 0.0))
+        return (expand_back(g, shape, dims, keepdim) * others,)
+
+
+class ProdBackward1(ProdBackward0):
+    __slots__ = ()
+
+
+def where(c, a, b):
+    from .elementwise import where as _where
+
+    return _where(c, a, b)
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3), 0, True)])
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Product of the elements over ``dim`` (all by default)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    dims = dims_of(dim, input._data.ndim)
+    return unary(ProdBackward0 if dim is None else ProdBackward1, input, dims, keepdim)
+
+
+# ---- max, min, amax, amin, argmax, argmin -----------------------------------------------------
+return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
+for _t in (return_types_max, return_types_min):
+    _t.__module__ = "torch.return_types"
+    _t.__repr__ = lambda self: (
+        f"torch.return_types.{type(self).__name__}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    )
+
+
+class AmaxBackward0(Op):
+    """amax: the gradient is shared evenly by the elements equal to the maximum"""
+
+    save_output = True
+    pick = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, x, dims, keepdim):
+        return cls.pick(x, axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dims, keepdim = self._params
+        shape = x.shape
+        hit = x == expand_back(self.out, shape, dims, keepdim)
+        count = expand_back(hit.sum(dims, keepdim=keepdim), shape, dims, keepdim)
+        return (expand_back(g, shape, dims, keepdim) * hit / count,)
+
+
+class AminBackward0(AmaxBackward0):
+    __slots__ = ()
+    pick = staticmethod(np.amin)
+
+
+class MaxBackward1(AmaxBackward0):
+    """max of all elements (ties share the gradient evenly)"""
+
+    __slots__ = ()
+
+
+class MinBackward1(AminBackward0):
+    __slots__ = ()
+
+
+class MaxBackward0(Op):
+    """max over a dim: the gradient goes to the index that was picked"""
+
+    pick = staticmethod(np.argmax)
+
+    @classmethod
+    def forward(cls, x, dim, keepdim, idx):
+        return np.take_along_axis(x, idx, dim) if keepdim else np.take_along_axis(x, idx, dim).squeeze(dim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dim, keepdim, idx = self._params
+        mask = np.arange(x._data.shape[dim]).reshape((-1,) + (1,) * (x._data.ndim - dim - 1)) == idx
+        if not keepdim:
+            g = g.unsqueeze(dim)
+        return (g * _wrap(mask, None),)
+
+
+class MinBackward0(MaxBackward0):
+    __slots__ = ()
+
+
+def _reduce_empty_check(input, name, dim=None):
+    if input._data.size == 0 and (dim is None or input._data.shape[dim] == 0):
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
+            "with the 'dim' argument."
+        )
+
+
+def _max_min(input, dim, keepdim, which, other=None):
+    if isinstance(dim, Tensor):  # max(a, b) is the elementwise maximum
+        from .elementwise import maximum, minimum
+
+        return (maximum if which == "max" else minimum)(input, dim)
+    if dim is None:
+        _reduce_empty_check(input, which)
+        dims = tuple(range(input._data.ndim))
+        return unary(MaxBackward1 if which == "max" else MinBackward1, input, dims, False)
+    d = _wrap_dim(dim, input._data.ndim)
+    arg = np.argmax if which == "max" else np.argmin
+    x = input._data if input._data.ndim else input._data.reshape(1)
+    idx = np.expand_dims(arg(x, axis=d), d)
+    if input._data.ndim == 0:
+        idx = idx.reshape(())
+        values = unary(MaxBackward0 if which == "max" else MinBackward0, input, 0, True, idx) if False else input.clone()
+        return (return_types_max if which == "max" else return_types_min)(values, _wrap(idx.astype(np.int64), None))
+    values = unary(MaxBackward0 if which == "max" else MinBackward0, input, d, keepdim, idx)
+    indices = idx if keepdim else idx.squeeze(d)
+    return (return_types_max if which == "max" else return_types_min)(values, _wrap(indices.astype(np.int64), None))
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    """The largest element, or (values, indices) along ``dim``."""
+    return _max_min(input, dim, keepdim, "max")
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    """The smallest element, or (values, indices) along ``dim``."""
+    return _max_min(input, dim, keepdim, "min")
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True)])
+def amax(input, dim=(), keepdim=False) -> Tensor:
+    """The largest elements over ``dim`` (all by default); ties share the gradient."""
+    return unary(AmaxBackward0, input, dims_of(dim, input._data.ndim), keepdim)
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1)])
+def amin(input, dim=(), keepdim=False) -> Tensor:
+    """The smallest elements over ``dim`` (all by default); ties share the gradient."""
+    return unary(AminBackward0, input, dims_of(dim, input._data.ndim), keepdim)
+
+
+def _arg(fn, input, dim, keepdim):
+    x = input._data
+    if dim is None:
+        r = fn(x.reshape(-1))
+        if keepdim:
+            r = np.asarray(r).reshape((1,) * x.ndim)
+    else:
+        d = _wrap_dim(dim, x.ndim)
+        r = fn(x.reshape(1) if x.ndim == 0 else x, axis=d, keepdims=keepdim)
+        if x.ndim == 0:
+            r = r.reshape(())
+    return _wrap(np.asarray(r, dtype=np.int64), None)
+
+
+@register(differentiable=False, samples=[(T(3, 4),), (T(3, 4), 1)])
+def argmax(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+@register(differentiable=False, samples=[(T(3, 4),), (T(3, 4), 1)])
+def argmin(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+# ---- var, std, norm, logsumexp ----------------------------------------------------------------
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+class VarBackward0(Op):
+    """var: d/dx = 2 (x - mean) / (n - correction)"""
+
+    @staticmethod
+    def forward(x, dims, correction, keepdim):
+        return np.var(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dims, correction, keepdim = self._params
+        n = _count(x._data.shape, dims)
+        centered = x - x.mean(dims, keepdim=True)
+        return (expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / (n - correction)),)
+
+
+class StdBackward0(Op):
+    """std: d/dx = (x - mean) / ((n - correction) std)"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(x, dims, correction, keepdim):
+        return np.std(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dims, correction, keepdim = self._params
+        n = _count(x._data.shape, dims)
+        centered = x - x.mean(dims, keepdim=True)
+        scale = expand_back(g / (self.out * (n - correction)), x.shape, dims, keepdim)
+        return (scale * centered,)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, None
+    return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
+
+
+class LinalgVectorNormBackward0(Op):
+    """p-norm: d/dx = x |x|^(p-2) / norm^(p-1) (0 where the norm is 0); p=inf: to the largest |x|"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(x, p, dims, keepdim):
+        ax = _axis(dims, x.ndim)
+        a = np.abs(x)
+        if p == 2:
+            return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
+        if p == float("inf"):
+            return np.amax(a, axis=ax, keepdims=keepdim)
+        if p == 1:
+            return np.sum(a, axis=ax, keepdims=keepdim)
+        if p == 0:
+            return np.sum(a != 0, axis=ax, keepdims=keepdim).astype(x.dtype)
+        return np.power(np.sum(np.power(a, p), axis=ax, keepdims=keepdim), 1.0 / p).astype(x.dtype)
+
+    def backward(self, g):
+        (x,) = self.saved
+        p, dims, keepdim = self._params
+        shape = x.shape
+        out = expand_back(self.out, shape, dims, keepdim)
+        g = expand_back(g, shape, dims, keepdim)
+        if p == 1:
+            return (g * x.sign(),)
+        if p == 0:
+            return (g * 0,)
+        if p == float("inf"):
+            hit = x.abs() == out
+            return (g * x.sign() * hit / hit.sum(dims, keepdim=True),)
+        if p == 2:
+            return (g * where(out == 0, 0.0, x / out),)
+        return (g * where(out == 0, 0.0, x * x.abs() ** (p - 2) / out ** (p - 1)),)
+
+
+@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True)])
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements by default; "fro" is the 2-norm)."""
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported; use a number")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {input.dtype.name.capitalize()}")
+    return unary(LinalgVectorNormBackward0, input, float(p), dims_of(dim, input._data.ndim), keepdim)
+
+
+class LogsumexpBackward0(Op):
+    """logsumexp: d/dx = exp(x - out)"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(x, dims, keepdim):
+        m = np.amax(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+        return out if keepdim else np.squeeze(out, axis=dims)
+
+    def backward(self, g):
+        (x,) = self.saved
+        dims, keepdim = self._params
+        shape = x.shape
+        return (expand_back(g, shape, dims, keepdim) * (x - expand_back(self.out, shape, dims, keepdim)).exp(),)
+
+
+@register(samples=[(T(3, 4), 1), (T(3, 4), (0, 1), True)])
+def logsumexp(input, dim, keepdim=False) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    if input._data.dtype.kind != "f":
+        input = input.to(DEFAULT.float)
+    return unary(LogsumexpBackward0, input, dims_of(dim, input._data.ndim), keepdim)
+
+
+class CumsumBackward0(Op):
+    """cumsum: the gradient is the reversed cumulative sum of g"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, dim, dtype):
+        return np.cumsum(x, axis=dim, dtype=dtype) if x.ndim else x.astype(dtype or x.dtype, copy=True)
+
+    def backward(self, g):
+        dim, _ = self._params
+        if g.ndim == 0:
+            return (g,)
+        return (g.flip(dim).cumsum(dim).flip(dim),)
+
+
+@register(samples=[(T(3, 4), 1), (T(5), 0)])
+def cumsum(input, dim, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim)
+    return unary(CumsumBackward0, input, d, _acc_dtype(input, dtype))
+
+
+# ---- all, any ---------------------------------------------------------------------------------
+@register(differentiable=False, samples=[])
+def all(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    """Whether every element (over ``dim``) is nonzero."""
+    dims = dims_of(dim, input._data.ndim)
+    return _wrap(np.asarray(np.all(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)
+
+
+@register(differentiable=False, samples=[])
+def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    """Whether some element (over ``dim``) is nonzero."""
+    dims = dims_of(dim, input._data.ndim)
+    return _wrap(np.asarray(np.any(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)
+
+
+_ = POS
