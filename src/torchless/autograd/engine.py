@@ -85,28 +85,24 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             hooks = node._hooks
             if hooks is not None or (node.__class__ is AccumulateGrad and node.variable._extra is not None):
                 grads_out = _run_pre_hooks(node, hooks or {}, grads_out)
+            edges = node._next
             if needed is not None:
                 if node in capture_nodes:
                     for nr in range(node.n_outputs):
                         slot = capture.get((node, nr))
                         if slot is not None:
                             captured[slot] = grads_out[nr]
-                run_it = any(e is not None and e[0] in needed for e in node._next)
-                if not run_it:
+                if not any(e is not None and e[0] in needed for e in edges):
                     continue
-            elif node.__class__ is AccumulateGrad and grads_out[0] is None:
-                continue
-            if any(g is not None for g in grads_out):
+            if grads_out[0] is not None or any(g is not None for g in grads_out):
                 grads_in = node._apply(grads_out)
                 if hooks is not None and "post" in hooks:
                     grads_in = _run_post_hooks(node, hooks["post"], grads_in, grads_out)
-            else:
-                grads_in = None
+            else:  # nothing arrived: the inputs get nothing either
+                grads_in = (None,) * len(edges)
             if not retain_graph:
                 node._release()
-            if grads_in is None:
-                grads_in = (None,) * len(node._next)
-            for e, g in zip(node._next, grads_in):
+            for e, g in zip(edges, grads_in):
                 if e is None:
                     continue
                 child, nr = e
@@ -115,9 +111,14 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                 if g is not None:
                     buf = buffers.get(child)
                     if buf is None:
-                        buf = buffers[child] = [None] * child.n_outputs
-                    old = buf[nr]
-                    buf[nr] = g if old is None else old + g
+                        if child.n_outputs == 1:
+                            buffers[child] = [g]
+                        else:
+                            buf = buffers[child] = [None] * child.n_outputs
+                            buf[nr] = g
+                    else:
+                        old = buf[nr]
+                        buf[nr] = g if old is None else old + g
                 d = deps[child] - 1
                 if d:
                     deps[child] = d

@@ -107,14 +107,10 @@ class Node:
         if out is _FREED:
             raise RuntimeError(FREED_MESSAGE)
         data, vc, version = out
-        if vc[0] != version:
-            from .._tensor import _wrap
-
-            raise version_mismatch(_wrap(data, self), self.name(), version)
-        from .._tensor import _wrap
-
         t = _wrap(data, self)
         t._vc = vc
+        if vc[0] != version:
+            raise version_mismatch(t, self.name(), version)
         return t
 
     @property
@@ -198,9 +194,6 @@ class AccumulateGrad(Node):
 
 def accumulate_grad(var, g) -> None:
     """Add ``g`` into ``var.grad``; then run the leaf's post-accumulate hooks."""
-    from .._grad_mode import is_grad_enabled
-    from .._tensor import _wrap
-
     if g._data.dtype is not var._data.dtype:
         g = g.to(var.dtype)
     old = var._grad
@@ -221,3 +214,8 @@ def accumulate_grad(var, g) -> None:
         if post:
             for fn in tuple(post.values()):
                 fn(var)
+
+
+# at the end: these modules import this one
+from .._grad_mode import is_grad_enabled  # noqa: E402
+from .._tensor import _wrap  # noqa: E402

@@ -111,14 +111,21 @@ def unary(cls, x: Tensor, *params) -> Tensor:
     if x._rg and _enabled():
         vc = x._vc
         return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x)
-    return _finish(cls, data, None, None, None, params, x)
+    if cls.is_view:
+        return _finish(cls, data, None, None, None, params, x)
+    return _wrap(data, None)
 
 
 def binary(cls, x, y, *params) -> Tensor:
-    """Apply an op of two operands, tensors or Python numbers, with torch's type promotion."""
-    if isinstance(x, Tensor):
+    """Apply an op of two operands, tensors or Python numbers, with torch's type promotion.
+
+    This is the hot path of every program: plain checks first, the general cases after.
+    """
+    xt = x.__class__ is Tensor or isinstance(x, Tensor)
+    yt = y.__class__ is Tensor or isinstance(y, Tensor)
+    if xt:
         xd = x._data
-        if isinstance(y, Tensor):
+        if yt:
             yd = y._data
             if xd.dtype is not yd.dtype or (cls.float_result and xd.dtype.kind != "f"):
                 xd, yd = _promote(cls, x, y, xd, yd)
@@ -128,19 +135,33 @@ def binary(cls, x, y, *params) -> Tensor:
             yd = y
             if xd.dtype.kind != "f":
                 xd, yd = _promote(cls, x, y, xd, yd)
-    else:
+    elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
         xd, yd = x, y._data
         if yd.dtype.kind != "f":
             xd, yd = _promote(cls, x, y, xd, yd)
+    else:
+        raise TypeError(f"{cls.__name__[:-9].lower()}: expected a Tensor operand, got {type(x).__name__} and "
+                        f"{type(y).__name__}")
     data = cls.forward(xd, yd, *params)
-    if _enabled():
-        ex = x._edge() if isinstance(x, Tensor) and x._rg else None
-        ey = y._edge() if isinstance(y, Tensor) and y._rg else None
-        if ex is not None or ey is not None:
-            return _finish(cls, data, (ex, ey), (x, y), (_version(x), _version(y)), params, x)
-    return _finish(cls, data, None, None, None, params, x)
+    rx = xt and x._rg
+    ry = yt and y._rg
+    if (rx or ry) and _enabled():
+        if rx:
+            vc = x._vc
+            ex, vx = x._edge(), (vc[0] if vc else 0)
+        else:
+            ex, vx = None, None
+        if ry:
+            vc = y._vc
+            ey, vy = y._edge(), (vc[0] if vc else 0)
+        else:
+            ey, vy = None, (_version(y) if yt else None)
+        if rx is False and xt:
+            vx = _version(x)
+        return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x)
+    return _wrap(data, None)
 
 
 def nary(cls, operands: tuple, *params, base=None) -> Tensor:
@@ -190,6 +211,9 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     dims = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
     )
+    if not _enabled():  # nothing to record: stay on the arrays
+        a = g._data.sum(axis=dims, keepdims=True) if dims else g._data
+        return _wrap(a.reshape(shape), None)
     if dims:
         g = g.sum(dims, keepdim=True)
     if lead or g._data.shape != shape:

@@ -75,7 +75,10 @@ def getitem(self, index) -> Tensor:
         kind = {int: SelectBackward0, type(None): UnsqueezeBackward0}.get(type(index), SliceBackward0)
         if kind is UnsqueezeBackward0:
             return unary(UnsqueezeBackward0, self, (1,) + self._data.shape)
-        return unary(kind, self, idx)
+        out = unary(kind, self, idx)
+        if self._base is None:  # remembered so that an in-place op on the view can rebase self
+            out._extra = {"view_index": idx}
+        return out
     try:
         return index_get(self, idx, True)
     except IndexError as e:

@@ -38,6 +38,9 @@ def rebase(self: Tensor, node) -> None:
 
 def _write(self: Tensor, result: np.ndarray, name: str) -> None:
     dst = self._data
+    if result.dtype is dst.dtype and result.shape == dst.shape and dst.flags.writeable:
+        np.copyto(dst, result)
+        return
     if result.dtype is not dst.dtype and not np.can_cast(result.dtype, dst.dtype, "same_kind"):
         from .._dtype import FROM_NP
 
@@ -61,6 +64,10 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     """Run the out-of-place ``fn(self, *args)`` and store its result in ``self``."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}: expected a Tensor")
+    if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
+        _write(self, fn(self, *args, **kwargs)._data, name)
+        self._bump()
+        return self
     track = check_inplace(self, *args)
     if not track:
         token = _grad_enabled.set(False)
@@ -71,8 +78,7 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
         _write(self, out._data, name)
         self._bump()
         return self
-    if self._base is not None and self._base._rg and getattr(self, "_extra", None) is not None and \
-            "view_index" in self._extra:
+    if self._base is not None and self._extra is not None and "view_index" in self._extra:
         return _inplace_on_view(self, fn, name, args, kwargs)
     if self._base is not None and (self._base._rg or self._base.grad_fn is not None):
         raise RuntimeError(
@@ -100,7 +106,7 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
 def _inplace_on_view(self, fn, name, args, kwargs):
     """An in-place op on x[index] where x is recorded: x[index] = op(x[index]) on the base."""
     base, index = self._base, self._extra["view_index"]
-    new = fn(base[index], *args, **kwargs)
+    new = fn(base[index].clone(), *args, **kwargs)  # a clone: writing into base must not change what fn saved
     base[index] = new
     fresh = base[index]
     self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .._dtype import DEFAULT
+from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
 from ._core import Op, register, unary
@@ -25,11 +26,19 @@ def dims_of(dim, ndim: int):
 
 def expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over the ``dims`` that were reduced."""
+    shape = tuple(shape)
     if not keepdim and dims:
         kept = list(shape)
         for d in dims:
             kept[d] = 1
-        g = g.reshape(tuple(kept))
+        kept = tuple(kept)
+    else:
+        kept = None
+    if not _grad_enabled.get():  # nothing to record: stay on the arrays
+        a = g._data if kept is None else g._data.reshape(kept)
+        return _wrap(np.broadcast_to(a, shape), None)
+    if kept is not None:
+        g = g.reshape(kept)
     return g.expand(shape)
 
 
@@ -45,7 +54,7 @@ class SumBackward0(Op):
 
     @staticmethod
     def forward(x, dims, keepdim, dtype):
-        return np.sum(x, axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
+        return x.sum(axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
 
     def backward(self, g):
         dims, keepdim, _ = self._params
