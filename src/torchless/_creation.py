@@ -81,8 +81,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     >>> tensor([[1, 2]]).dtype
     torch.int64
     """
-    arr = _infer_np(data)
-    arr = np.array(arr, dtype=_np_dtype(dtype), copy=True)
+    if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
+        # straight to the requested dtype: a detour through float32 would lose precision
+        arr = np.array(_nested_tensors_to_lists(data), dtype=dtype.np)
+    else:
+        arr = np.array(_infer_np(data), dtype=_np_dtype(dtype), copy=True)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     return _finish(arr, requires_grad, device)

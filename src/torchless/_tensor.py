@@ -326,7 +326,7 @@ class Tensor:
         suffixes = []
         fn = self.grad_fn
         if fn is not None:
-            suffixes.append(f"grad_fn=<{fn.name()}>")
+            suffixes.append(f"grad_fn=<{type(fn).__name__}>")
         elif self._rg:
             suffixes.append("requires_grad=True")
         return format_tensor(self._data, self._data.dtype.name, _dtype.DEFAULT.float.name, suffixes)

@@ -52,7 +52,7 @@ class BackwardCFunction(Node, FunctionCtx):
     def __init__(self):
         self._next = ()
         self._saved = ()
-        self._versions = None
+        self._versions = ()
         self._params = None
         self._out = None
         self._hooks = None
@@ -125,8 +125,7 @@ class BackwardCFunction(Node, FunctionCtx):
                 continue
             if g is not None:
                 if not isinstance(g, Tensor):
-                    raise TypeError(f"function {self.name()} returned a {type(g).__name__} as gradient {i}; "
-                                    "expected a Tensor or None")
+                    raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
                 shape, dtype = meta
                 if g._data.shape != shape:
                     try:
@@ -149,6 +148,10 @@ class BackwardCFunction(Node, FunctionCtx):
     def __call__(self, *grads):
         return self._apply(list(grads))
 
+    def apply(self, *grads):
+        """Call the Function's backward with this ctx, returning what it returns."""
+        return self._forward_cls._plan()[3](self, *grads)
+
 
 def _dtype_of(np_dtype):
     from .._dtype import FROM_NP
@@ -161,12 +164,6 @@ class FunctionMeta(type):
 
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
-        is_subclass = any(isinstance(b, FunctionMeta) for b in bases)
-        if is_subclass and "backward" in attrs and "vjp" in attrs:
-            raise TypeError(
-                "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
-                "implement one of them."
-            )
         node_cls = type(name + "Backward", (BackwardCFunction,), {"_forward_cls": cls})
         node_cls.__qualname__ = name + "Backward"
         cls._backward_cls = node_cls
@@ -231,9 +228,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
     @classmethod
     def _plan(cls):
         """What apply needs to know about this class, worked out once: the style of forward,
-        the signature to bind keywords and defaults with, and which backward to call."""
+        the signature to bind arguments with, whether defaults are bound, and the backward."""
         plan = cls.__dict__.get("_plan_cache")
         if plan is None:
+            if cls.forward is Function.forward:
+                raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
             combined = True
             for klass in cls.__mro__:
                 if "setup_context" in klass.__dict__:
@@ -243,19 +242,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 sig = inspect.signature(cls.forward)
                 if combined:
                     sig = sig.replace(parameters=list(sig.parameters.values())[1:])
-                binds = any(p.default is not p.empty or p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+                # as torch: defaults are bound for the separate style only
+                binds = not combined and any(p.default is not p.empty for p in sig.parameters.values())
             except (TypeError, ValueError):
                 sig, binds = None, False
-            backward = None
-            for klass in cls.__mro__:
-                if klass is Function:
-                    break
-                if "backward" in klass.__dict__ or "vjp" in klass.__dict__:
-                    backward = klass.__dict__.get("backward") or klass.__dict__["vjp"]
-                    break
-            if isinstance(backward, staticmethod):
-                backward = backward.__func__
-            plan = (combined, sig, binds, backward or Function.backward)
+            plan = (combined, sig, binds, _find_backward(cls))
             cls._plan_cache = plan
         return plan
 
@@ -265,11 +256,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         combined, sig, binds, _ = cls._plan()
         if (kwargs or binds) and sig is not None:
             bound = sig.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = bound.args
-        enabled = _grad_enabled.get()
-        needs = tuple(enabled and isinstance(a, Tensor) and a._rg for a in args)
-        record = True in needs
+            if binds:
+                bound.apply_defaults()
+            args = bound.args + tuple(bound.kwargs.values())
+        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        record = True in needs and _grad_enabled.get()
         ctx = cls._backward_cls()
         ctx.needs_input_grad = needs
         token = _grad_enabled.set(False)
@@ -284,52 +275,103 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         return _wrap_outputs(ctx, args, output, record)
 
 
+def _find_backward(cls):
+    """The user's backward (or its alias vjp); both defined is an error when backward runs."""
+    for klass in cls.__mro__:
+        if klass is Function:
+            break
+        has_b, has_v = "backward" in klass.__dict__, "vjp" in klass.__dict__
+        if has_b and has_v:
+            def both(ctx, *grads):
+                raise RuntimeError(
+                    "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                    "implement one of them."
+                )
+
+            return both
+        if has_b or has_v:
+            fn = klass.__dict__["backward" if has_b else "vjp"]
+            return fn.__func__ if isinstance(fn, staticmethod) else fn
+    return Function.backward
+
+
 def _wrap_outputs(ctx, args, output, record):
     """Connect the outputs to the node, applying mark_dirty and mark_non_differentiable."""
     is_tuple = isinstance(output, tuple)
     outputs = output if is_tuple else (output,)
     dirty_ids = {id(t) for t in ctx._dirty}
-    returned_ids = {id(o) for o in outputs}
-    if dirty_ids - returned_ids:
+    if dirty_ids - {id(o) for o in outputs}:
         raise RuntimeError(
             "Some elements marked as dirty during the forward method were not returned as output. The inputs "
             "that are modified inplace must all be outputs of the Function."
         )
+    if record:  # the edges come first: a dirty input's grad_fn is about to become this node
+        ctx._next = tuple(a._edge() if a._rg else None for a in args if isinstance(a, Tensor))
+        # the edges are per tensor input; the returned gradients are per argument
+        ctx._arg_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
     input_ids = {id(a) for a in args if isinstance(a, Tensor)}
     non_diff = {id(t) for t in ctx._non_differentiable}
+    n_tensors = sum(isinstance(o, Tensor) for o in outputs)
     results = []
     metas = []
+    dirty_views = []
     for nr, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             results.append(out)
             metas.append(None)
             continue
+        raw = out
         if id(out) in dirty_ids:
+            out._bump()
             if record and out._rg and out.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-            out._bump()
+            if out._base is not None and record:
+                if n_tensors > 1:
+                    raise RuntimeError(
+                        "If your Function modifies inplace an input that is a view of another Tensor, your Function "
+                        "cannot return more than one Tensor. This is not supported by the current autograd engine. "
+                        "You should either make sure the input is not a view (using .clone() for example) or make "
+                        "your Function only return one Tensor (potentially splitting it into two Functions: one "
+                        "doing the inplace that returns a single Tensor and a second one that does the other "
+                        "operations). You can ask on the forum https://discuss.pytorch.org/ if you need help to do "
+                        "this change."
+                    )
+                dirty_views.append(out)
+            if not record and out._rg:  # torch hands back a tensor outside the graph
+                out = _alias(out)
         elif id(out) in input_ids:  # an input returned as it is: the output is a new tensor on its memory
-            alias = _wrap(out._data, None)
-            if out._vc is None:
-                out._vc = [0]
-            alias._vc = out._vc
-            out = alias
+            out = _alias(out)
         metas.append((out._data.shape, out._data.dtype))
-        if record and id(outputs[nr]) not in non_diff and out._data.dtype.kind == "f":
+        if record and id(raw) not in non_diff and out._data.dtype.kind == "f":
             out.grad_fn, out._output_nr, out._rg = ctx, nr, True
-        elif record and id(out) in dirty_ids:
+        elif record and id(raw) in dirty_ids:
             out.grad_fn, out._output_nr, out._rg = None, 0, False
         results.append(out)
     if record:
-        ctx._next = tuple(a._edge() if a._rg else None for a in args if isinstance(a, Tensor))
-        # the edges are per tensor input; the returned gradients are per argument
-        ctx._arg_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
         ctx._out = metas
         ctx.n_outputs = len(outputs)
         _store_saved(ctx, outputs, results)
+        for view in dirty_views:
+            _rebase_base_of(view)
     else:
         ctx._to_save = ()
     return tuple(results) if is_tuple else results[0]
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A new tensor on ``t``'s memory and version counter, outside the graph."""
+    alias = _wrap(t._data, None)
+    if t._vc is None:
+        t._vc = [0]
+    alias._vc = t._vc
+    return alias
+
+
+def _rebase_base_of(view: Tensor) -> None:
+    """A Function modified a view in place: its base now takes that region from the Function."""
+    from ..ops.indexing import rebase_on_view
+
+    rebase_on_view(view)
 
 
 def _store_saved(ctx, raw_outputs, results):
@@ -379,17 +421,20 @@ def once_differentiable(fn):
     return wrapper
 
 
-class DelayedError(Node):
+class Error(Node):
     """Stands for a backward marked once_differentiable: differentiating it again raises."""
 
     __slots__ = ("_message",)
+
+    def name(self) -> str:
+        return "torch::autograd::Error"
 
     def _apply(self, grads):
         raise RuntimeError(self._message)
 
 
 def _delayed_error(t: Tensor, name: str) -> Tensor:
-    node = DelayedError()
+    node = Error()
     node._next, node._saved, node._versions, node._params, node._out, node._hooks = (), (), None, None, None, None
     node._message = "trying to differentiate twice a function that was marked with @once_differentiable"
     out = _wrap(t._data, node)

@@ -183,6 +183,9 @@ class AccumulateGrad(Node):
         _init_node(self, (), (), None, None)
         self.variable = variable
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
     def _apply(self, grads):
         accumulate_grad(self.variable, grads[0])
         return ()

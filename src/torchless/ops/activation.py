@@ -57,7 +57,7 @@ def _prepare(input, dim, dtype):
     return input, _wrap_dim(dim, input._data.ndim) if input._data.ndim else 0
 
 
-@register(samples=[(T(3, 4), 1), (T(3, 4), 0), (T(5), -1)])
+@register(samples=[(T(3, 4), 1), (T(3, 4), 0), (T(5), -1), (T(2, 3, 4), 1), (T(), 0)])
 def softmax(input, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     input, d = _prepare(input, dim, dtype)
@@ -66,7 +66,7 @@ def softmax(input, dim=None, dtype=None) -> Tensor:
     return unary(SoftmaxBackward0, input, d)
 
 
-@register(samples=[(T(3, 4), 1), (T(5), 0)])
+@register(samples=[(T(3, 4), 1), (T(5), 0), (T(2, 3, 4), -2), (T(), 0)])
 def log_softmax(input, dim=None, dtype=None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, without overflow."""
     input, d = _prepare(input, dim, dtype)

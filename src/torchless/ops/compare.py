@@ -6,6 +6,12 @@ from .._dtype import result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from ._core import _as_number, register
+from ._samples import B, I, T
+
+# sample arguments for the generated tests
+_PAIRS = [(T(3, 4), T(4)), (T(3), 0.5), (I([1, 2, 3]), I([[1], [3]])), (I([1, 2, 3]), 2), (T(3), I([0, 1, 2])),
+          (B([True, False]), True)]
+_MASKS = [(B([True, False, True, False]), B([[True], [False]])), (B([True, False]), I([0, 3])), (T(3), T(3))]
 
 
 def _operands(a, b):
@@ -19,7 +25,19 @@ def _operands(a, b):
         ad = ad.astype(rd)
     if isinstance(b, Tensor) and bd.dtype is not rd:
         bd = bd.astype(rd)
+    if rd.kind in "iu":
+        ad, bd = _wrap_int(ad, rd), _wrap_int(bd, rd)
     return ad, bd
+
+
+def _wrap_int(v, rd):
+    """A Python int compared with an integer tensor is cast to its dtype first, wrapping around
+    as torch does (uint8 tensor == -2 compares with 254); NumPy would compare the true values."""
+    if v.__class__ is int:
+        info = np.iinfo(rd)
+        if not info.min <= v <= info.max:
+            return np.array(v).astype(rd)
+    return v
 
 
 def _comparison(name, ufunc, dunder, reflected=None):
@@ -29,7 +47,7 @@ def _comparison(name, ufunc, dunder, reflected=None):
 
     fn.__name__ = name
     fn.__doc__ = f"Elementwise ``{name}``, a bool tensor."
-    register(name, differentiable=False, samples=[])(fn)
+    register(name, differentiable=False, samples=_PAIRS)(fn)
 
     def op(self, other):
         if not isinstance(other, (Tensor, int, float, bool, np.generic)):
@@ -55,7 +73,7 @@ def _logical(name, ufunc):
         return _wrap(ufunc(input._data, b), None)
 
     fn.__name__ = name
-    register(name, differentiable=False, samples=[])(fn)
+    register(name, differentiable=False, samples=_MASKS)(fn)
     return fn
 
 
@@ -69,7 +87,7 @@ def _unary_bool(name, ufunc):
         return _wrap(ufunc(input._data), None)
 
     fn.__name__ = name
-    register(name, differentiable=False, samples=[])(fn)
+    register(name, differentiable=False, samples=[(B([True, False]),), (T(3, 4),), (I([0, 2]),)])(fn)
     return fn
 
 
@@ -104,20 +122,20 @@ Tensor.__invert__ = _invert
 bitwise_not = _invert
 
 
-@register(differentiable=False, samples=[])
+@register(differentiable=False, samples=[(T(3, 4), T(3, 4)), (T(3), T(3, lo=-0.01, hi=0.01), 0.0, 5.0)])
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether all elements are close: ``|input - other| <= atol + rtol * |other|``."""
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-@register(differentiable=False, samples=[])
+@register(differentiable=False, samples=[(T(3, 4), T(4)), (T(3), T(3, lo=-0.01, hi=0.01), 0.0, 1.0)])
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|``."""
     b = other._data if isinstance(other, Tensor) else other
     return _wrap(np.isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan), None)
 
 
-@register(differentiable=False, samples=[])
+@register(differentiable=False, samples=[(T(3, 4), T(3, 4)), (T(3), T(4)), (I([1, 2]), I([1, 2]))])
 def equal(input, other) -> bool:
     """Whether both tensors have the same shape and elements."""
     return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))

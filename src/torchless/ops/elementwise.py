@@ -9,7 +9,7 @@ from ..backend import np
 from ._core import Op, binary, register, sum_to, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
-from ._samples import T, POS, UNIT
+from ._samples import B, T, POS, UNIT
 
 BROADCAST = [(T(3, 4), T(3, 4)), (T(3, 4), T(4)), (T(2, 1, 3), T(4, 1)), (T(3), 2.5), (1.5, T(3))]
 
@@ -70,7 +70,7 @@ class DivBackward0(Op):
         )
 
 
-@register(inplace="add_", samples=BROADCAST + [(T(3), T(3), 2.0)])
+@register(inplace="add_", samples=BROADCAST + [(T(3), T(3), {"alpha": 2.0})])
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other``
 
@@ -85,17 +85,21 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
     return binary(AddBackward0, input, other)
 
 
-@register(inplace="sub_", samples=BROADCAST)
+@register(inplace="sub_", samples=BROADCAST + [(T(3), T(3), {"alpha": 2.0})])
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other``"""
+    """``input - alpha * other`` (torch.sub(number, tensor) is a SubBackward0 too: only the
+    ``number - tensor`` operator makes an RsubBackward1)"""
+    for v in (input, other):
+        if v.__class__ is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b"):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+                "mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = other * alpha
-    if not isinstance(input, Tensor):
-        return binary(RsubBackward1, input, other)
     return binary(SubBackward0, input, other)
 
 
-subtract = register("subtract")(sub)
+subtract = register("subtract", samples=BROADCAST[:2])(sub)
 
 
 @register(inplace="mul_", samples=BROADCAST)
@@ -104,29 +108,43 @@ def mul(input, other) -> Tensor:
     return binary(MulBackward0, input, other)
 
 
-multiply = register("multiply")(mul)
+multiply = register("multiply", samples=BROADCAST[:2])(mul)
 
 
-@register(inplace="div_", samples=[(T(3, 4), T(3, 4, lo=0.5)), (T(3, 4), T(4, lo=0.5)), (T(3), 2.5)])
+@register(inplace="div_", samples=[(T(3, 4), T(3, 4, lo=0.5)), (T(3, 4), T(4, lo=0.5)), (T(3), 2.5),
+                                   (1.5, T(3, lo=0.5)), (T(3, 4), T(4, lo=0.5), {"rounding_mode": "trunc"}),
+                                   (T(3, 4), T(4, lo=0.5), {"rounding_mode": "floor"})])
 def div(input, other, *, rounding_mode=None) -> Tensor:
-    """``input / other`` (true division; ``rounding_mode`` "floor" or "trunc" rounds, without gradient)."""
+    """``input / other`` (true division; ``rounding_mode`` "floor" or "trunc" rounds, with derivative zero)."""
     if rounding_mode is None:
         return binary(DivBackward0, input, other)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        return binary(DivBackward0, input, other).detach().trunc().to(_result_dtype(input, other))
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    if rounding_mode not in ("floor", "trunc"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return binary(DivBackward2, input, other, rounding_mode)
 
 
-divide = register("divide")(div)
-true_divide = register("true_divide")(div)
+divide = register("divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
+true_divide = register("true_divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
 
 
-def _result_dtype(a, b):
-    from .._dtype import FROM_NP, result_np_dtype
+class DivBackward2(Op):
+    """div with rounding_mode "floor" or "trunc": the derivative is zero (almost everywhere)"""
 
-    return FROM_NP[result_np_dtype((a, b))]
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, y, mode):
+        if mode == "floor":
+            return np.floor_divide(x, y)
+        if np.result_type(x, y).kind == "f":
+            return np.trunc(np.true_divide(x, y))
+        q = np.floor_divide(x, y)  # integers: move the floor towards zero where the quotient is negative, inexact
+        return q + ((np.remainder(x, y) != 0) & ((x < 0) != (y < 0)))
+
+    def backward(self, g):
+        sx, sy = self.shapes
+        return (g.new_zeros(sx) if self.needs(0) else None, g.new_zeros(sy) if self.needs(1) else None)
 
 
 class NotImplemented(Op):  # noqa: A001  (torch's name for a node whose derivative does not exist)
@@ -139,7 +157,7 @@ class NotImplemented(Op):  # noqa: A001  (torch's name for a node whose derivati
         raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
 
 
-@register(inplace="floor_divide_", samples=[], gradcheck=False)
+@register(inplace="floor_divide_", samples=[(T(3, 4), T(4, lo=0.5)), (T(3), 0.7)], gradcheck=False)
 def floor_divide(input, other) -> Tensor:
     """``input // other``, rounded towards minus infinity."""
     return binary(NotImplemented, input, other)
@@ -255,7 +273,8 @@ def _unary(node_name, forward, rule, *, name, save_output=False, domain=None, fl
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"Elementwise {name}."
-    samples = [(T(3, 4, lo=domain[0], hi=domain[1]),)] if domain else [(T(3, 4),)]
+    lo, hi = domain or (-2.0, 2.0)
+    samples = [(T(3, 4, lo=lo, hi=hi),), (T(lo=lo, hi=hi),)]  # (and a 0-d tensor)
     register(name, samples=samples, inplace=name + "_" if inplace else None)(fn)
     return fn
 
@@ -294,8 +313,8 @@ sinh = _unary("SinhBackward0", np.sinh, lambda s, g, x: g * x.cosh(), name="sinh
 cosh = _unary("CoshBackward0", np.cosh, lambda s, g, x: g * x.sinh(), name="cosh")
 tanh = _unary("TanhBackward0", np.tanh, lambda s, g, x: g * (1 - s.out * s.out), name="tanh", save_output=True)
 arcsin, arccos, arctan = asin, acos, atan
-for _alias, _fn in (("arcsin", asin), ("arccos", acos), ("arctan", atan)):
-    register(_alias, samples=[])(_fn)
+for _alias, _fn, (_lo, _hi) in (("arcsin", asin, UNIT), ("arccos", acos, UNIT), ("arctan", atan, (-2.0, 2.0))):
+    register(_alias, samples=[(T(3, lo=_lo, hi=_hi),)])(_fn)
 
 
 def _sigmoid(x):
@@ -328,7 +347,7 @@ sign = _unary("SignBackward0", np.sign, _zero, name="sign", float_result=False)
 floor = _unary("FloorBackward0", np.floor, _zero, name="floor", float_result=False)
 ceil = _unary("CeilBackward0", np.ceil, _zero, name="ceil", float_result=False)
 trunc = _unary("TruncBackward0", np.trunc, _zero, name="trunc", float_result=False)
-fix = register("fix", samples=[])(trunc)
+fix = register("fix", samples=[(T(3, 4),)])(trunc)
 
 
 class RoundBackward0(Op):
@@ -342,16 +361,24 @@ class RoundBackward0(Op):
         return (g * 0,)
 
 
-@register(inplace="round_", samples=[(T(3, 4),)])
-def round(input, *, decimals=0) -> Tensor:  # noqa: A001
+class RoundBackward1(RoundBackward0):
+    """round with ``decimals`` given"""
+
+    __slots__ = ()
+
+
+@register(inplace="round_", samples=[(T(3, 4),), (T(3, 4), {"decimals": 1})])
+def round(input, *, decimals=None) -> Tensor:  # noqa: A001
     """Round to the nearest integer (or ``decimals``), halves to even."""
-    return unary(RoundBackward0, input, decimals)
+    if decimals is None:
+        return unary(RoundBackward0, input, 0)
+    return unary(RoundBackward1, input, decimals)
 
 
 neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False)
-negative = register("negative", samples=[])(neg)
+negative = register("negative", samples=[(T(3),)])(neg)
 abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)  # noqa: A001
-absolute = register("absolute", samples=[])(abs)
+absolute = register("absolute", samples=[(T(3),)])(abs)
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda s, g, x: g * -(s.out * s.out),
                     name="reciprocal", save_output=True)
 
@@ -410,7 +437,7 @@ class ClampBackward0(Op):
         if lo is not None and self.needs(1):
             low = x < lo if hi is None else (x < lo) & (lo <= hi)
             glo = sum_to(where(low, g, 0.0), lo.shape)
-        return g * inside, glo, ghi
+        return sum_to(g * inside, x.shape), glo, ghi
 
 
 @register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2), (T(3, 4), T(4), T(3, 4, lo=2))])
@@ -431,19 +458,43 @@ def full_like_scalar(v, like):
     return _wrap(np.asarray(v, dtype=like._data.dtype), None)
 
 
-clip = register("clip", inplace="clip_", samples=[])(clamp)
+clip = register("clip", inplace="clip_", samples=[(T(3, 4), -0.5, 0.5)])(clamp)
 
 
-def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+class ClampMinBackward0(ClampBackward1):
+    __slots__ = ()
 
 
-def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+class ClampMaxBackward0(ClampBackward1):
+    __slots__ = ()
 
 
-register("clamp_min", samples=[])(clamp_min)
-register("clamp_max", samples=[])(clamp_max)
+class ClampMinBackward1(ClampBackward0):
+    __slots__ = ()
+
+
+class ClampMaxBackward1(ClampBackward0):
+    __slots__ = ()
+
+
+@register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
+def clamp_min(input, min) -> Tensor:  # noqa: A002
+    """``max(input, min)``"""
+    from ._core import nary
+
+    if isinstance(min, Tensor):
+        return nary(ClampMinBackward1, (input, min, None))
+    return unary(ClampMinBackward0, input, min, None)
+
+
+@register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
+def clamp_max(input, max) -> Tensor:  # noqa: A002
+    """``min(input, max)``"""
+    from ._core import nary
+
+    if isinstance(max, Tensor):
+        return nary(ClampMaxBackward1, (input, None, max))
+    return unary(ClampMaxBackward0, input, None, max)
 
 
 class MaximumBackward0(Op):
@@ -500,7 +551,9 @@ class WhereBackward0(Op):
         return None, gx, gy
 
 
-@register(method=True, samples=[])
+# the method form takes self as ``input``: x.where(condition, other) (see below)
+@register(method=False, samples=[(B([True, False, False, True]), T(3, 4), T(4)), (B([[True], [False]]), T(2, 3), 0.5),
+                                 (B([False, True, True]), -1.0, T(3))])
 def where(condition, input=None, other=None) -> Tensor:
     """Pick ``input`` where ``condition`` holds and ``other`` elsewhere (numbers allowed)."""
     from ._core import nary
@@ -517,10 +570,13 @@ def where(condition, input=None, other=None) -> Tensor:
     return nary(WhereBackward0, (condition, input, other))
 
 
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
 def _as_dtype(v, rd, like):
     if isinstance(v, Tensor):
         return v if v._data.dtype is rd else v.to(_dtype_of(rd))
-    return _wrap(np.asarray(v, dtype=rd), None)
+    return _wrap(np.array(v).astype(rd), None)  # (astype: an int outside the dtype wraps, as in torch)
 
 
 def _dtype_of(np_dtype):
@@ -530,7 +586,7 @@ def _dtype_of(np_dtype):
 
 
 class LerpBackward0(Op):
-    """lerp: out = x + w (y - x); d/dx = 1 - w, d/dy = w, d/dw = y - x"""
+    """lerp with a number weight: out = x + w (y - x); d/dx = 1 - w, d/dy = w"""
 
     @staticmethod
     def forward(x, y, w):
@@ -544,12 +600,18 @@ class LerpBackward0(Op):
         return gx, gy, gw
 
 
+class LerpBackward1(LerpBackward0):
+    """lerp with a tensor weight: d/dw = y - x too"""
+
+    __slots__ = ()
+
+
 @register(inplace="lerp_", samples=[(T(3, 4), T(4), 0.3), (T(3), T(3), T(3))])
 def lerp(input, end, weight) -> Tensor:
     """``input + weight * (end - input)``"""
     from ._core import nary
 
-    return nary(LerpBackward0, (input, end, weight))
+    return nary(LerpBackward1 if isinstance(weight, Tensor) else LerpBackward0, (input, end, weight))
 
 
 class Atan2Backward0(Op):
@@ -572,4 +634,4 @@ def atan2(input, other) -> Tensor:
     return binary(Atan2Backward0, input, other)
 
 
-arctan2 = register("arctan2", samples=[])(atan2)
+arctan2 = register("arctan2", samples=[(T(3, 4), T(4, lo=0.5))])(atan2)

@@ -137,6 +137,24 @@ def setitem(self, index, value) -> None:
 Tensor.__setitem__ = setitem
 
 
+def rebase_on_view(view: Tensor) -> None:
+    """``view`` (made by indexing) got a new history in place: its base takes that region from it."""
+    from ..autograd.graph import _init_node
+    from .inplace import rebase
+
+    base = view._base
+    extra = view._extra
+    if extra is None or "view_index" not in extra:
+        raise RuntimeError(
+            "torchless: an in-place change recorded on a view is supported for views made by indexing (x[...]) "
+            "only; clone the view first"
+        )
+    node = CopySlices()
+    node.shapes = None
+    _init_node(node, (base._edge(), view._edge()), (), None, (extra["view_index"], False, view._data.shape))
+    rebase(base, node)
+
+
 # ---- gather, scatter_add, index_select, masked_fill ------------------------------------------
 class GatherBackward0(Op):
     """gather: the gradient is scatter-added back to the gathered places"""
@@ -153,7 +171,8 @@ class GatherBackward0(Op):
         return (zeros.scatter_add(dim, _wrap(index, None), g),)
 
 
-@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]))])
+@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]])), (T(3, 4), 0, I([[0, 1, 2, 0], [2, 2, 1, 0]])),
+                   (T(3, 4), -1, I([[3], [0], [3]]))])
 def gather(input, dim, index) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -191,7 +210,8 @@ class ScatterAddBackward0(Op):
         return (g if self.needs(0) else None), gsrc
 
 
-@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]), T(3, 2))])
+@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]), T(3, 2)), (T(3, 4), 0, I([[0, 1, 2, 0], [2, 2, 1, 0]]), T(2, 4)),
+                   (T(3, 4), 1, I([[0, 0], [1, 1]]), T(3, 3))])
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -212,7 +232,7 @@ class IndexSelectBackward0(Op):
         return (embed(g, self.shapes[0], (slice(None),) * dim + (index,), True),)
 
 
-@register(samples=[(T(4, 3), 0, I([0, 2, 2])), (T(4, 3), 1, I([1]))])
+@register(samples=[(T(4, 3), 0, I([0, 2, 2])), (T(4, 3), 1, I([1])), (T(4, 3), -1, I([2, 0])), (T(4), 0, I([3, 3, 1]))])
 def index_select(input, dim, index) -> Tensor:
     """The entries at ``index`` (a 1-d integer tensor) along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -241,7 +261,8 @@ class MaskedFillBackward0(Op):
         return gx, None, gv
 
 
-@register(inplace="masked_fill_", samples=[(T(3, 4), B([True, False, True, False]), 0.5)])
+@register(inplace="masked_fill_", samples=[(T(3, 4), B([True, False, True, False]), 0.5),
+                                           (T(3, 4), B([[True], [False], [True]]), T())])
 def masked_fill(input, mask, value) -> Tensor:
     """``input`` with ``value`` where ``mask`` is True."""
     if mask._data.dtype.kind != "b":

@@ -152,10 +152,11 @@ def outer(input, vec2) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
-ger = register("ger", samples=[])(outer)
+ger = register("ger", samples=[(T(3), T(4))])(outer)
 
 
-@register(samples=[(T(3, 4), T(3, 4))])
+@register(samples=[(T(3, 4), T(4, 2)), (T(4), T(4)), (T(3, 4), T(4)), (T(4), T(4, 2)), (T(2, 3, 4), T(4, 2)),
+                  (T(4), T(2, 4, 3)), (T(2, 1, 3, 4), T(3, 4, 2)), (T(2, 3, 4), T(4))])
 def matmul(input, other) -> Tensor:
     """Matrix product with NumPy/torch broadcasting rules for 1-d and batched operands."""
     na, nb = input._data.ndim, other._data.ndim
@@ -264,7 +265,9 @@ class EinsumBackward0(Op):
         return tuple(grads)
 
 
-@register(method=False, samples=[])
+@register(method=False, samples=[("ij,jk->ik", T(3, 4), T(4, 2)), ("i,i->", T(3), T(3)), ("ij->ji", T(2, 3)),
+                                 ("bij,bjk->bik", T(2, 3, 4), T(2, 4, 2)), ("ij,kj", T(2, 3), T(4, 3)),
+                                 ("ij,j,k->ik", T(2, 3), T(3), T(2)), ("ij->", T(2, 3)), ("ij,ij->i", [T(2, 3), T(2, 3)])])
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

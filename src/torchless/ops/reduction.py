@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from .._dtype import DEFAULT
+from .._dtype import DEFAULT, float64
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
 from ._core import Op, register, unary
-from ._samples import T, POS
+from ._samples import B, T
 
 
 def dims_of(dim, ndim: int):
@@ -73,7 +73,8 @@ def _acc_dtype(x, dtype):
     return np.int64 if x._data.dtype.kind in "biu" else None
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(3, 4), -1, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(3, 4), -1, True), (T(),),
+                   (T(2, 3, 4), (-1, 0)), (T(3, 4), 0, False, {"dtype": float64})])
 def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum of the elements over ``dim`` (all by default).
 
@@ -108,7 +109,7 @@ class MeanBackward1(MeanBackward0):
     __slots__ = ()
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(3, 4), -1, True), (T(),)])
 def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Mean of the elements over ``dim`` (all by default); floating tensors only."""
     if dtype is not None:
@@ -152,7 +153,7 @@ def where(c, a, b):
     return _where(c, a, b)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3), 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3), 0, True), (T(2, 3), -1), (T(),)])
 def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Product of the elements over ``dim`` (all by default)."""
     if dtype is not None:
@@ -257,25 +258,25 @@ def _max_min(input, dim, keepdim, which, other=None):
     return (return_types_max if which == "max" else return_types_min)(values, _wrap(indices.astype(np.int64), None))
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),), (T(), 0), (T(3, 4), T(4))])
 def max(input, dim=None, keepdim=False):  # noqa: A001
     """The largest element, or (values, indices) along ``dim``."""
     return _max_min(input, dim, keepdim, "max")
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),)])
 def min(input, dim=None, keepdim=False):  # noqa: A001
     """The smallest element, or (values, indices) along ``dim``."""
     return _max_min(input, dim, keepdim, "min")
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(),)])
 def amax(input, dim=(), keepdim=False) -> Tensor:
     """The largest elements over ``dim`` (all by default); ties share the gradient."""
     return unary(AmaxBackward0, input, dims_of(dim, input._data.ndim), keepdim)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (-1, 0), True)])
 def amin(input, dim=(), keepdim=False) -> Tensor:
     """The smallest elements over ``dim`` (all by default); ties share the gradient."""
     return unary(AminBackward0, input, dims_of(dim, input._data.ndim), keepdim)
@@ -354,7 +355,8 @@ def _correction(unbiased, correction):
     return 0 if unbiased is False else 1
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)), (T(3, 4), 1, {"correction": 0}),
+                   (T(3, 4), 1, False)])
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
@@ -362,7 +364,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)), (T(3, 4), 1, {"correction": 0}),
+                   (T(3, 4), 1, False)])
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
     return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
@@ -405,7 +408,8 @@ class LinalgVectorNormBackward0(Op):
         return (g * where(out == 0, 0.0, x * x.abs() ** (p - 2) / out ** (p - 1)),)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True), (T(3, 4), float("inf")), (T(3, 4), 2, (0, 1)),
+                   (T(3, 4), 1.5, -1), (T(),)])
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default; "fro" is the 2-norm)."""
     if p == "fro" or p is None:
@@ -436,7 +440,7 @@ class LogsumexpBackward0(Op):
         return (expand_back(g, shape, dims, keepdim) * (x - expand_back(self.out, shape, dims, keepdim)).exp(),)
 
 
-@register(samples=[(T(3, 4), 1), (T(3, 4), (0, 1), True)])
+@register(samples=[(T(3, 4), 1), (T(3, 4), (0, 1), True), (T(3, 4), -1), (T(), 0)])
 def logsumexp(input, dim, keepdim=False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
     if input._data.dtype.kind != "f":
@@ -460,7 +464,7 @@ class CumsumBackward0(Op):
         return (g.flip(dim).cumsum(dim).flip(dim),)
 
 
-@register(samples=[(T(3, 4), 1), (T(5), 0)])
+@register(samples=[(T(3, 4), 1), (T(5), 0), (T(3, 4), -2), (T(), 0)])
 def cumsum(input, dim, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -468,18 +472,20 @@ def cumsum(input, dim, *, dtype=None) -> Tensor:
 
 
 # ---- all, any ---------------------------------------------------------------------------------
-@register(differentiable=False, samples=[])
+_MASK = B([[True, False, True], [True, True, True]])
+_LOGICAL_SAMPLES = [(_MASK,), (_MASK, 1), (_MASK, 0, True), (T(3, 4),)]
+
+
+@register(differentiable=False, samples=_LOGICAL_SAMPLES)
 def all(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
     """Whether every element (over ``dim``) is nonzero."""
     dims = dims_of(dim, input._data.ndim)
     return _wrap(np.asarray(np.all(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)
 
 
-@register(differentiable=False, samples=[])
+@register(differentiable=False, samples=_LOGICAL_SAMPLES)
 def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
     """Whether some element (over ``dim``) is nonzero."""
     dims = dims_of(dim, input._data.ndim)
     return _wrap(np.asarray(np.any(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)
 
-
-_ = POS

@@ -60,7 +60,7 @@ class UnsafeViewBackward0(ViewBackward0):
     forward = staticmethod(np.reshape)
 
 
-@register(samples=[(T(3, 4), (4, 3)), (T(3, 4), (-1,)), (T(2, 6), (2, 3, 2))])
+@register(samples=[(T(3, 4), (4, 3)), (T(3, 4), (-1,)), (T(2, 6), (2, 3, 2)), (T(), (1,)), (T(3, 4), 2, -1, 2), (T(1), ())])
 def reshape(input, *shape) -> Tensor:
     """The same elements in a new shape (a view when the layout allows).
 
@@ -103,8 +103,8 @@ def reshape_as(input, other) -> Tensor:
     return reshape(input, other._data.shape)
 
 
-register("view_as", function=False, samples=[])(view_as)
-register("reshape_as", function=False, samples=[])(reshape_as)
+register("view_as", function=False, samples=[(T(3, 4), T(2, 6, requires_grad=False))])(view_as)
+register("reshape_as", function=False, samples=[(T(3, 4), T(12, requires_grad=False))])(reshape_as)
 
 
 @register(samples=[(T(2, 3, 4),), (T(2, 3, 4), 1), (T(2, 3, 4), 0, 1)])
@@ -140,6 +140,14 @@ class SqueezeBackward0(ViewBackward0):
 
 
 class SqueezeBackward1(SqueezeBackward0):
+    """squeeze(dim)"""
+
+    __slots__ = ()
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    """squeeze of a tuple of dims"""
+
     __slots__ = ()
 
 
@@ -147,7 +155,7 @@ class UnsqueezeBackward0(SqueezeBackward0):
     __slots__ = ()
 
 
-@register(samples=[(T(3, 1, 4),), (T(3, 1, 4), 1), (T(1, 3, 1), (0, 2))])
+@register(samples=[(T(3, 1, 4),), (T(3, 1, 4), 1), (T(1, 3, 1), (0, 2)), (T(3, 1, 4), 0), (T(1, 3, 1), -1), (T(),)])
 def squeeze(input, dim=None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
     shape = input._data.shape
@@ -155,14 +163,14 @@ def squeeze(input, dim=None) -> Tensor:
         new = tuple(s for s in shape if s != 1)
         cls = SqueezeBackward0
     else:
+        cls = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward2
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {_wrap_dim(d, len(shape)) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-        cls = SqueezeBackward1
     return unary(cls, input, new)
 
 
-@register(samples=[(T(3, 4), 0), (T(3, 4), -1), (T(3), 1)])
+@register(samples=[(T(3, 4), 0), (T(3, 4), -1), (T(3), 1), (T(), 0), (T(3, 4), -3)])
 def unsqueeze(input, dim) -> Tensor:
     """Insert a dim of size 1 at ``dim``."""
     shape = input._data.shape
@@ -182,7 +190,7 @@ class ExpandBackward0(Op):
         return (sum_to(g, self.shapes[0]),)
 
 
-@register(samples=[(T(3, 1), (3, 4)), (T(4), (2, 3, 4)), (T(3, 1), (-1, 5))])
+@register(function=False, samples=[(T(3, 1), (3, 4)), (T(4), (2, 3, 4)), (T(3, 1), (-1, 5)), (T(3, 1), 2, 3, 4)])
 def expand(input, *sizes) -> Tensor:
     """A broadcast view of ``input`` with the given sizes (-1 keeps a size)."""
     sizes = _shape_arg(sizes)
@@ -213,10 +221,10 @@ def expand_as(input, other) -> Tensor:
     return expand(input, other._data.shape)
 
 
-register("expand_as", function=False, samples=[])(expand_as)
+register("expand_as", function=False, samples=[(T(3, 1), T(2, 3, 4, requires_grad=False))])(expand_as)
 
 
-@register(samples=[])
+@register(samples=[(T(3, 1), (3, 4))])
 def broadcast_to(input, size) -> Tensor:
     """``input`` broadcast to ``size``."""
     return expand(input, tuple(size))
@@ -288,11 +296,11 @@ def transpose(input, dim0, dim1) -> Tensor:
     return unary(TransposeBackward0, input, _wrap_dim(dim0, n), _wrap_dim(dim1, n))
 
 
-swapaxes = register("swapaxes", samples=[])(transpose)
-swapdims = register("swapdims", samples=[])(transpose)
+swapaxes = register("swapaxes", samples=[(T(2, 3, 4), 0, 2)])(transpose)
+swapdims = register("swapdims", samples=[(T(2, 3, 4), 0, 2)])(transpose)
 
 
-@register(samples=[(T(2, 3),), (T(3),)])
+@register(samples=[(T(2, 3),), (T(3),), (T(),)])
 def t(input) -> Tensor:
     """Transpose of a tensor of at most 2 dims."""
     n = input._data.ndim
@@ -335,7 +343,7 @@ def movedim(input, source, destination) -> Tensor:
     return permute(input, perm)
 
 
-moveaxis = register("moveaxis", samples=[])(movedim)
+moveaxis = register("moveaxis", samples=[(T(2, 3, 4), 0, 2)])(movedim)
 
 
 # ---- repeat, flip, roll -----------------------------------------------------------------------
@@ -357,7 +365,7 @@ class RepeatBackward0(Op):
         return (g.reshape(shape),)
 
 
-@register(samples=[(T(2, 3), (2, 1)), (T(3), (2, 2))])
+@register(function=False, samples=[(T(2, 3), (2, 1)), (T(3), (2, 2)), (T(2, 3), 1, 2, 2), (T(), (2, 3))])
 def repeat(input, *sizes) -> Tensor:
     """Tile ``input`` ``sizes`` times along each dim."""
     sizes = _shape_arg(sizes)
@@ -381,7 +389,7 @@ class FlipBackward0(Op):
         return (g.flip(self._params[0]),)
 
 
-@register(samples=[(T(3, 4), (0,)), (T(3, 4), (0, 1))])
+@register(samples=[(T(3, 4), (0,)), (T(3, 4), (0, 1)), (T(2, 3, 4), -1), (T(2, 3, 4), 0, 2)])
 def flip(input, *dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = _shape_arg(dims)
@@ -405,7 +413,7 @@ class RollBackward0(Op):
         return (g.roll(neg, dims),)
 
 
-@register(samples=[(T(3, 4), 1, 0), (T(3, 4), (1, -1), (0, 1)), (T(5), 2)])
+@register(samples=[(T(3, 4), 1, 0), (T(3, 4), (1, -1), (0, 1)), (T(5), 2), (T(3, 4), -5), (T(3, 4), 2, -1)])
 def roll(input, shifts, dims=None) -> Tensor:
     """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
     return unary(RollBackward0, input, shifts, dims)
@@ -432,7 +440,7 @@ class CatBackward0(Op):
         return tuple(grads)
 
 
-@register(method=False, samples=[])
+@register(method=False, samples=[([T(2, 3), T(4, 3)],), ([T(2, 3), T(2, 1), T(2, 2)], 1), ((T(2), T(3)), -1)])
 def cat(tensors, dim=0) -> Tensor:
     """Join tensors along an existing dim."""
     tensors = tuple(tensors)
@@ -444,8 +452,8 @@ def cat(tensors, dim=0) -> Tensor:
     return nary(CatBackward0, _promote_all(kept), d)
 
 
-concat = register("concat", method=False, samples=[])(cat)
-concatenate = register("concatenate", method=False, samples=[])(cat)
+concat = register("concat", method=False, samples=[([T(2, 3), T(2, 1)], 1)])(cat)
+concatenate = register("concatenate", method=False, samples=[([T(2, 3), T(2, 1)], 1)])(cat)
 
 
 def _promote_all(tensors):
@@ -470,7 +478,7 @@ class StackBackward0(Op):
         return tuple(g.select(dim, i) if e is not None else None for i, e in enumerate(self._next))
 
 
-@register(method=False, samples=[])
+@register(method=False, samples=[([T(2, 3), T(2, 3)],), ([T(2, 3), T(2, 3), T(2, 3)], -1)])
 def stack(tensors, dim=0) -> Tensor:
     """Join tensors along a new dim."""
     tensors = tuple(tensors)
@@ -506,6 +514,12 @@ class SplitBackward0(SliceBackward0):
     __slots__ = ()
 
 
+class SplitWithSizesBackward0(SliceBackward0):
+    """split into the given sizes"""
+
+    __slots__ = ()
+
+
 class SelectBackward0(SliceBackward0):
     __slots__ = ()
 
@@ -518,7 +532,7 @@ def _slice_index(dim, start, stop):
     return (slice(None),) * dim + (slice(start, stop),)
 
 
-@register(samples=[(T(4, 5), 1, 1, 3), (T(4), 0, 2, 2)])
+@register(samples=[(T(4, 5), 1, 1, 3), (T(4), 0, 2, 2), (T(4, 5), -1, -3, 2), (T(4, 5), 0, 1, 0)])
 def narrow(input, dim, start, length) -> Tensor:
     """The slice ``start:start+length`` of dim ``dim`` (a view)."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -530,7 +544,7 @@ def narrow(input, dim, start, length) -> Tensor:
     return unary(SliceBackward0, input, _slice_index(d, start, start + length))
 
 
-@register(samples=[(T(4, 5), 1, 2), (T(4, 5), 0, -1)])
+@register(samples=[(T(4, 5), 1, 2), (T(4, 5), 0, -1), (T(4, 5), -1, -2), (T(4), 0, 1)])
 def select(input, dim, index) -> Tensor:
     """Index ``index`` of dim ``dim``, which goes away (a view)."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -540,17 +554,19 @@ def select(input, dim, index) -> Tensor:
     return unary(SelectBackward0, input, (slice(None),) * d + (index, Ellipsis))
 
 
-@register(samples=[(T(5, 3), 2), (T(5, 3), (1, 4), 0)], gradcheck=False)
+@register(samples=[(T(5, 3), 2), (T(5, 3), (1, 4), 0), (T(3, 4), [1, 1, 2], 1)])
 def split(input, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     d = _wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
+    cls = SplitBackward0
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [builtins.min(step, size - i) for i in range(0, size, step)] if size else [0]
     else:
+        cls = SplitWithSizesBackward0
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != size:
             raise RuntimeError(
@@ -559,12 +575,12 @@ def split(input, split_size_or_sections, dim=0):
             )
     out, start = [], 0
     for n in sizes:
-        out.append(unary(SplitBackward0, input, _slice_index(d, start, start + n)))
+        out.append(unary(cls, input, _slice_index(d, start, start + n)))
         start += n
     return tuple(out)
 
 
-@register(samples=[], gradcheck=False)
+@register(samples=[(T(5, 3), 2), (T(4, 3), 3, 1)])
 def chunk(input, chunks, dim=0):
     """``chunks`` pieces of (nearly) equal size along ``dim``."""
     size = input._data.shape[_wrap_dim(dim, input._data.ndim)]
@@ -574,7 +590,7 @@ def chunk(input, chunks, dim=0):
     return split(input, builtins.max(step, 1) if size else 1, dim)
 
 
-@register(samples=[], gradcheck=False)
+@register(samples=[(T(3, 4),), (T(3, 4), 1)])
 def unbind(input, dim=0):
     """The slices along ``dim``, each without that dim."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -658,7 +674,7 @@ class TriuBackward0(TrilBackward0):
         return (g.triu(self._params[0]),)
 
 
-@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1)])
+@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1), (T(3, 4), -5), (T(3, 4), 9)])
 def tril(input, diagonal=0) -> Tensor:
     """The lower triangle (on and below ``diagonal``), zeros elsewhere."""
     if input._data.ndim < 2:
@@ -666,7 +682,7 @@ def tril(input, diagonal=0) -> Tensor:
     return unary(TrilBackward0, input, diagonal)
 
 
-@register(samples=[(T(4, 4),), (T(3, 4), 1)])
+@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1)])
 def triu(input, diagonal=0) -> Tensor:
     """The upper triangle (on and above ``diagonal``), zeros elsewhere."""
     if input._data.ndim < 2:
@@ -674,32 +690,71 @@ def triu(input, diagonal=0) -> Tensor:
     return unary(TriuBackward0, input, diagonal)
 
 
-@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 4), 0, 0, 2)])
+def _diagonal_index(rows, cols, offset):
+    """Row and column indices of diagonal ``offset`` of a rows x cols matrix."""
+    if offset >= 0:
+        k = builtins.max(0, builtins.min(rows, cols - offset))
+        r = np.arange(k)
+        return r, r + offset
+    k = builtins.max(0, builtins.min(rows + offset, cols))
+    c = np.arange(k)
+    return c - offset, c
+
+
+class DiagonalBackward0(Op):
+    """diagonal (a view): the gradient is placed on the diagonal of a zero tensor"""
+
+    saves_operands = False
+    is_view = True
+
+    @staticmethod
+    def forward(x, offset, d1, d2):
+        v = np.diagonal(x, offset, d1, d2)
+        if x.flags.writeable:
+            v.flags.writeable = True  # NumPy hands out the view read-only; torch's diagonal is writable
+        return v
+
+    def backward(self, g):
+        offset, d1, d2 = self._params
+        shape = self.shapes[0]
+        rest = tuple(s for i, s in enumerate(shape) if i not in (d1, d2))
+        r, c = _diagonal_index(shape[d1], shape[d2], offset)
+        planes = embed(g, rest + (shape[d1], shape[d2]), (Ellipsis, r, c), True)
+        return (movedim(planes, (-2, -1), (d1, d2)),)
+
+
+class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801  (torch's name: torch.diag copies)
+    __slots__ = ()
+    is_view = False
+
+    @staticmethod
+    def forward(x, offset, d1, d2):
+        return np.diagonal(x, offset, d1, d2).copy()
+
+
+@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 4), 0, 0, 2), (T(3, 4, 2), -1, 2, 0)])
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
-    """The diagonal of the (dim1, dim2) planes, as the last dim."""
+    """The diagonal of the (dim1, dim2) planes, as the last dim (a view)."""
     n = input._data.ndim
     d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = movedim(input, (d1, d2), (-2, -1))
-    rows, cols = moved._data.shape[-2:]
-    if offset >= 0:
-        k = builtins.max(0, builtins.min(rows, cols - offset))
-        r = np.arange(k)
-        c = r + offset
-    else:
-        k = builtins.max(0, builtins.min(rows + offset, cols))
-        c = np.arange(k)
-        r = c - offset
-    return index_get(moved, (Ellipsis, r, c), True)
+    return unary(DiagonalBackward0, input, offset, d1, d2)
 
 
-@register(samples=[(T(3),), (T(3, 3),)])
+class DiagEmbedBackward0(EmbedBackward0):
+    """diag of a vector: the vector placed on a diagonal of a zero matrix"""
+
+    __slots__ = ()
+
+
+@register(samples=[(T(3),), (T(3, 3),), (T(3), 1), (T(3, 4), -1)])
 def diag(input, diagonal=0) -> Tensor:
-    """A 1-d tensor's diagonal matrix, or a 2-d tensor's diagonal."""
+    """A 1-d tensor's diagonal matrix, or a 2-d tensor's diagonal (a copy)."""
     if input._data.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return unary(DiagonalBackward0_copy, input, diagonal, 0, 1)
+    if input._data.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
     n = input._data.shape[0] + builtins.abs(diagonal)
-    r = np.arange(input._data.shape[0])
-    idx = (r, r + diagonal) if diagonal >= 0 else (r - diagonal, r)
-    return embed(input, (n, n), idx, True)
+    r, c = _diagonal_index(n, n, diagonal)
+    return unary(DiagEmbedBackward0, input, (n, n), (r, c), True)
