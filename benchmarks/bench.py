@@ -478,22 +478,38 @@ class LibRun:
 # ---------------------------------------------------------------------------
 
 
+def _peak_rss_bytes():
+    """Peak resident memory of this process.
+
+    VmHWM (Linux) belongs to this process's own address space. ru_maxrss is not usable in a
+    child: Linux carries the parent's peak across fork + exec, so every child would report at
+    least the parent's size (here: a parent that has imported torch).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+
 def w3_memory_child(lib, library_path, self_test):
     """Entry point of the child process: import one library, run W3 once."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_rss_bytes()
     torch = load_torch() if lib == "torch" else load_torchless(library_path, self_test)
-    after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after_import = _peak_rss_bytes()
     result, _ = w3_run(torch, w3_setup(torch))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # ru_maxrss is in KiB on Linux, bytes on macOS.
-    unit = 1 if sys.platform == "darwin" else 1024
+    peak = _peak_rss_bytes()
     print(
         json.dumps(
             {
                 "lib": lib,
-                "startup_bytes": before * unit,
-                "after_import_bytes": after_import * unit,
-                "peak_bytes": peak * unit,
+                "startup_bytes": before,
+                "after_import_bytes": after_import,
+                "peak_bytes": peak,
                 "loss": float(result),
             }
         )
@@ -772,7 +788,7 @@ def main(argv=None):
     print()
     print(
         "W2: fwd = the 1000-iteration loop, bwd = `y.sum().backward()`. "
-        "Memory row: ru_maxrss of a fresh process that imports the library and runs W3 once."
+        "Memory row: peak resident memory (VmHWM) of a fresh process that imports the library and runs W3 once."
     )
 
     if contender_rows:
