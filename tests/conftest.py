@@ -25,8 +25,8 @@ def _global_defaults():
     for name in ("torchless", "torch"):
         try:
             libs.append(__import__(name))
-        except Exception:  # noqa: BLE001 - torch is optional; torchless may be mid-rewrite
-            pass
+        except Exception:  # noqa: BLE001, S112 - torch is optional; torchless may be mid-rewrite
+            continue
     for lib in libs:
         _reset(lib)
     yield

@@ -1,6 +1,7 @@
 """Tests generated from the op registry: every sample of every registered op is checked for
 
-- its forward result against torch's (value, dtype, shape; function and method forms);
+- its forward result against torch's (value, dtype, shape; function and method forms), also with
+  non-contiguous operands and with the operands cast to float32, int64 and bool;
 - its first derivatives against central differences, and its second derivatives (autograd run
   through the derivative rules with create_graph=True) against central differences of the first;
 - its first and second derivatives and its grad_fn name against torch's;
@@ -11,17 +12,35 @@ Nothing here names an op: adding an op with samples to the registry adds its tes
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from opinfo import (
+    GradProblem,
+    Leaf,
+    assert_grads_close,
+    assert_same_outcome,
+    assert_same_result,
+    build,
+    call,
+    case_id,
+    cases,
+    leaves_of,
+    numerical_grad,
+    plan_for,
+    split_kwargs,
+    tensors_in,
+    to_numpy,
+)
 
 import torchless
-from opinfo import (GradProblem, Leaf, assert_grads_close, assert_same_result, build, call, case_id, cases,
-                    diff_outputs, numerical_grad, plan_for, split_kwargs, tensors_in, to_numpy)
 from torchless.ops import OPS
 
 ALL = cases()
 DIFFERENTIABLE = cases(lambda info: info.differentiable)
 GRADCHECK = cases(lambda info: info.differentiable and info.gradcheck)
-WITH_METHOD = [c for c in ALL if OPS[c[0]].method and OPS[c[0]].fn is not None and isinstance(plan_for(c)[0], Leaf)]
+# (the method form calls the first operand, which must be a tensor)
+WITH_METHOD = [c for c in ALL if OPS[c[0]].method and OPS[c[0]].fn is not None
+               and isinstance(plan_for(c)[0], Leaf)]
 IN_PLACE = [c for c in ALL if OPS[c[0]].inplace and isinstance(plan_for(c)[0], Leaf)]
 
 # grad_fn names that differ from torch's for a reason (op name -> torchless name -> torch's name)
@@ -79,14 +98,35 @@ def test_method_matches_torch(case):
     assert_same_result(got, want)
 
 
+def _has_matrix(p) -> bool:
+    return any(leaf.array.ndim >= 2 for leaf in leaves_of(p))
+
+
+@pytest.mark.parametrize("case", [c for c in ALL if _has_matrix(plan_for(c))], ids=case_id)
+def test_noncontiguous_matches_torch(case):
+    """The same with every float operand of 2+ dims passed as a transposed (non-contiguous) view."""
+    _torch()
+    assert_same_outcome(case[0], plan_for(case), layout="transposed")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("case", ALL, ids=case_id)
+def test_other_dtypes_match_torch(case, dtype):
+    """The same with the float64 operands cast to ``dtype``: result dtype, values, gradients (where
+    torch has a kernel for that dtype)."""
+    _torch()
+    assert_same_outcome(case[0], plan_for(case), dtype=dtype)
+
+
 # ---- derivatives against central differences --------------------------------------------------
 @pytest.mark.parametrize("case", GRADCHECK, ids=case_id)
 def test_gradcheck(case):
     problem = GradProblem(case)
     leaves, grads = problem.grads(torchless)
     for x, g in zip(leaves, grads):
-        assert g.dtype == x.dtype and g.shape == x.shape, f"gradient {g.dtype}{tuple(g.shape)} for {x.dtype}{tuple(x.shape)}"
-    assert_grads_close(grads, numerical_grad(problem.objective, problem.inputs), f"{case_id(case)}: first derivative")
+        assert (g.dtype, g.shape) == (x.dtype, x.shape), f"gradient {g.dtype}{g.shape} for {x.dtype}{x.shape}"
+    numerical = numerical_grad(problem.objective, problem.inputs)
+    assert_grads_close(grads, numerical, f"{case_id(case)}: first derivative")
 
 
 @pytest.mark.parametrize("case", GRADCHECK, ids=case_id)
@@ -136,8 +176,6 @@ def _run_inplace(case, lib):
     assert r is x, f"{info.inplace} must return self"
     if not x.requires_grad or not info.gradcheck:  # (floor_divide: both libraries refuse the derivative)
         return x, []
-    import numpy as np
-
     w = lib.tensor(np.random.default_rng(0).standard_normal(tuple(x.shape)))
     return x, lib.autograd.grad([x], leaves, grad_outputs=[w], allow_unused=True)
 
@@ -160,5 +198,3 @@ def test_inplace_matches_torch(case):
         else:
             assert_same_result(g, w, f"grad of input {k}")
 
-
-_ = diff_outputs  # (re-exported for interactive use)

@@ -41,8 +41,12 @@ def assert_same(ours, ref, *, exact=False, path="result") -> None:
     if _is_tensor(ref):
         assert isinstance(ours, tl.Tensor), f"{path}: expected a Tensor, got {type(ours).__name__}: {ours!r}"
         assert str(ours.dtype) == str(ref.dtype), f"{path}: dtype {ours.dtype} != torch's {ref.dtype}"
-        assert tuple(ours.shape) == tuple(ref.shape), f"{path}: shape {tuple(ours.shape)} != torch's {tuple(ref.shape)}"
-        assert ours.requires_grad == ref.requires_grad, f"{path}: requires_grad {ours.requires_grad} != torch's"
+        assert tuple(ours.shape) == tuple(ref.shape), (
+            f"{path}: shape {tuple(ours.shape)} != torch's {tuple(ref.shape)}"
+        )
+        assert ours.requires_grad == ref.requires_grad, (
+            f"{path}: requires_grad {ours.requires_grad} != torch's"
+        )
         a, b = ours.detach().numpy(), ref.detach().numpy()
         if exact or b.dtype.kind in "biu":
             np.testing.assert_array_equal(a, b, err_msg=path)
@@ -51,7 +55,9 @@ def assert_same(ours, ref, *, exact=False, path="result") -> None:
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, equal_nan=True, err_msg=path)
     elif isinstance(ref, (tuple, list)):
         assert isinstance(ours, (tuple, list)), f"{path}: expected a sequence, got {ours!r}"
-        assert type(ours).__name__ == type(ref).__name__, f"{path}: {type(ours).__name__} != {type(ref).__name__}"
+        assert type(ours).__name__ == type(ref).__name__, (
+            f"{path}: {type(ours).__name__} != {type(ref).__name__}"
+        )
         assert len(ours) == len(ref), f"{path}: length {len(ours)} != torch's {len(ref)}"
         for i, (a, b) in enumerate(zip(ours, ref)):
             assert_same(a, b, exact=exact, path=f"{path}[{i}]")
@@ -86,7 +92,8 @@ def same_as_torch(fn, *, match: str | None = None, **kw):
     if not ok_ref:
         assert not ok_ours, f"torch raised {type(ref).__name__}: {ref}; torchless returned {ours!r}"
         assert _builtin_type(ours) is _builtin_type(ref), (
-            f"torchless raised {type(ours).__name__}: {ours}\n    torch raised {type(ref).__name__}: {ref}")
+            f"torchless raised {type(ours).__name__}: {ours}\n    torch raised {type(ref).__name__}: {ref}"
+        )
         if match is not None:
             assert re.search(match, str(ref)), f"torch's message does not match {match!r}: {ref}"
             assert re.search(match, str(ours)), f"torchless's message does not match {match!r}: {ours}"
@@ -107,6 +114,13 @@ def dt(lib, name):
     return getattr(lib, name)
 
 
+def xfail_for(values, reason, *, when=lambda v: True, unpack=False):
+    """Parameters, those in ``when``-matching ``values`` marked as strict known bugs
+    (``unpack``: each value is a tuple of several argnames' values)."""
+    mark = pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
+    return [pytest.param(*(v if unpack else (v,)), marks=mark) if when(v) else v for v in values]
+
+
 DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
 
 
@@ -121,8 +135,15 @@ def test_dtype_attributes(name):
 
     def f(torch):
         d = getattr(torch, name)
-        return (str(d), d.is_floating_point, d.is_signed, d.itemsize, d.is_complex,
-                torch.tensor([1, 0, 2], dtype=d).dtype, torch.zeros(2, dtype=d).element_size())
+        return (
+            str(d),
+            d.is_floating_point,
+            d.is_signed,
+            d.itemsize,
+            d.is_complex,
+            torch.tensor([1, 0, 2], dtype=d).dtype,
+            torch.zeros(2, dtype=d).element_size(),
+        )
 
     same_as_torch(f)
 
@@ -157,8 +178,14 @@ def test_default_dtype_vs_torch():
     def f(torch):
         torch.set_default_dtype(torch.float64)
         try:
-            return (torch.tensor([0.1, 2]), torch.tensor(3).float().dtype, (torch.tensor([1]) * 0.5),
-                    torch.full((2,), 1.5), torch.arange(0, 1, 0.25), torch.get_default_dtype())
+            return (
+                torch.tensor([0.1, 2]),
+                torch.tensor(3).float().dtype,
+                (torch.tensor([1]) * 0.5),
+                torch.full((2,), 1.5),
+                torch.arange(0, 1, 0.25),
+                torch.get_default_dtype(),
+            )
         finally:
             torch.set_default_dtype(torch.float32)
 
@@ -184,8 +211,14 @@ def test_promotion_between_tensors(a):
         for b in DTYPES:
             x = torch.tensor([1, 0], dtype=getattr(torch, a))
             y = torch.tensor([1, 1], dtype=getattr(torch, b))
-            out.append((str(torch.promote_types(getattr(torch, a), getattr(torch, b))),
-                        str(torch.result_type(x, y)), (x * y).dtype, str((x + y).dtype) if "bool" not in (a, b) else ""))
+            out.append(
+                (
+                    str(torch.promote_types(getattr(torch, a), getattr(torch, b))),
+                    str(torch.result_type(x, y)),
+                    (x * y).dtype,
+                    str((x + y).dtype) if "bool" not in (a, b) else "",
+                )
+            )
         return out
 
     same_as_torch(f)
@@ -194,9 +227,18 @@ def test_promotion_between_tensors(a):
 SCALARS = {"int": 3, "float": 2.5, "bool": True, "big_int": 1000, "neg": -1}
 
 
-@pytest.mark.parametrize("a", DTYPES)
-@pytest.mark.parametrize("scalar", list(SCALARS))
-def test_promotion_with_python_scalars(a, scalar):
+@pytest.mark.parametrize(
+    "case",
+    xfail_for(
+        [(a, s) for s in SCALARS for a in DTYPES],
+        "a Python int out of the tensor dtype's range raises OverflowError; torch wraps it",
+        when=lambda c: c in (("int8", "big_int"), ("uint8", "big_int"), ("uint8", "neg")),
+    ),
+    ids=str,
+)
+def test_promotion_with_python_scalars(case):
+    a, scalar = case
+
     def f(torch):
         x = torch.tensor([1, 0, 1], dtype=getattr(torch, a))
         s = SCALARS[scalar]
@@ -221,24 +263,34 @@ def test_promotion_fixed_examples():
     i = tl.tensor([1, 2])
     assert (i * 2.5).dtype is tl.float32
     assert (i / i).dtype is tl.float32 and (i // i).dtype is tl.int64
-    assert (tl.tensor([1], dtype=tl.int8) + 1000).dtype is tl.int8
     assert (tl.tensor([1.0], dtype=tl.float16) + 1.5).dtype is tl.float16
     assert (tl.tensor([1.0]) + tl.tensor(1.0, dtype=tl.float64)).dtype is tl.float32
-    assert (tl.tensor([1]) + tl.tensor(1.0, dtype=tl.float64)).dtype is tl.float32
+    assert (tl.tensor([1]) + tl.tensor(1.0, dtype=tl.float64)).dtype is tl.float64
     assert (tl.tensor([True]) + 1).dtype is tl.int64
     assert (tl.tensor([1], dtype=tl.uint8) + tl.tensor([1], dtype=tl.int8)).dtype is tl.int16
     assert tl.promote_types(tl.int64, tl.float16) is tl.float16
     assert tl.result_type(tl.tensor([1]), 1.0) is tl.float32
 
 
+@pytest.mark.xfail(
+    strict=True, reason="BUG: int8/uint8 tensor op an out-of-range Python int raises OverflowError"
+)
+def test_out_of_range_python_int_wraps_like_torch():
+    r = tl.tensor([1], dtype=tl.int8) + 1000
+    assert r.dtype is tl.int8 and r.tolist() == [-23]
+    assert (tl.tensor([1, 2], dtype=tl.uint8) * -1).tolist() == [255, 254]
+    assert (tl.tensor([3], dtype=tl.int8) * 1000).tolist() == [-72]
+
+
 def test_true_division_and_comparison_dtypes():
     def f(torch):
         i = torch.tensor([3, -7])
-        return i / 2, i // 2, i % 3, i > 0, (i == i).dtype, torch.tensor([1.5]) > 1
+        return i / 2, i // 2, i % 3, i > 0, (i == i.clone()).dtype, torch.tensor([1.5]) > 1
 
     same_as_torch(f)
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: can_cast(int8/16/32/64, uint8) is False; torch says True")
 def test_can_cast_vs_torch():
     def f(torch):
         return [[torch.can_cast(getattr(torch, a), getattr(torch, b)) for b in DTYPES] for a in DTYPES]
@@ -264,30 +316,42 @@ def test_device_objects():
 def test_device_vs_torch():
     def f(torch):
         d = torch.device("cpu")
-        return (repr(d), str(d), d.type, d.index, repr(torch.device("cuda:1")), torch.device("cpu", 0).index,
-                torch.ones(1).device == d, torch.ones(1).is_cuda, torch.ones(1).get_device(), hash(d) == hash(
-                    torch.device("cpu")))
+        return (
+            repr(d),
+            str(d),
+            d.type,
+            d.index,
+            repr(torch.device("cuda:1")),
+            torch.device("cpu", 0).index,
+            torch.ones(1).device == d,
+            torch.ones(1).is_cuda,
+            torch.ones(1).get_device(),
+            hash(d) == hash(torch.device("cpu")),
+        )
 
     same_as_torch(f)
 
 
-@pytest.mark.parametrize("make", [
-    lambda t, d: t.tensor([1.0, 2.0], device=d),
-    lambda t, d: t.zeros(2, device=d),
-    lambda t, d: t.ones(2, 2, device=d),
-    lambda t, d: t.empty(3, device=d),
-    lambda t, d: t.full((2,), 3.0, device=d),
-    lambda t, d: t.arange(3, device=d),
-    lambda t, d: t.linspace(0, 1, 3, device=d),
-    lambda t, d: t.eye(2, device=d),
-    lambda t, d: t.rand(2, device=d),
-    lambda t, d: t.randn(2, device=d),
-    lambda t, d: t.randint(0, 5, (2,), device=d),
-    lambda t, d: t.zeros_like(t.ones(2), device=d),
-    lambda t, d: t.as_tensor([1, 2], device=d),
-    lambda t, d: t.ones(2).to(d),
-    lambda t, d: t.ones(2).to(device=d, dtype=t.float64),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t, d: t.tensor([1.0, 2.0], device=d),
+        lambda t, d: t.zeros(2, device=d),
+        lambda t, d: t.ones(2, 2, device=d),
+        lambda t, d: t.empty(3, device=d),
+        lambda t, d: t.full((2,), 3.0, device=d),
+        lambda t, d: t.arange(3, device=d),
+        lambda t, d: t.linspace(0, 1, 3, device=d),
+        lambda t, d: t.eye(2, device=d),
+        lambda t, d: t.rand(2, device=d),
+        lambda t, d: t.randn(2, device=d),
+        lambda t, d: t.randint(0, 5, (2,), device=d),
+        lambda t, d: t.zeros_like(t.ones(2), device=d),
+        lambda t, d: t.as_tensor([1, 2], device=d),
+        lambda t, d: t.ones(2).to(d),
+        lambda t, d: t.ones(2).to(device=d, dtype=t.float64),
+    ],
+)
 @pytest.mark.parametrize("dev", ["cpu", "device"])
 def test_device_kwarg_cpu(make, dev):
     d = tl.device("cpu") if dev == "device" else "cpu"
@@ -295,14 +359,17 @@ def test_device_kwarg_cpu(make, dev):
     assert t.device == tl.device("cpu") and t.device.type == "cpu"
 
 
-@pytest.mark.parametrize("make", [
-    lambda t: t.zeros(2, device="cuda"),
-    lambda t: t.tensor([1.0], device="cuda"),
-    lambda t: t.ones(2, device=t.device("cuda", 0)),
-    lambda t: t.arange(3, device="cuda:0"),
-    lambda t: t.ones(2).to("cuda"),
-    lambda t: t.ones(2).cuda(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.zeros(2, device="cuda"),
+        lambda t: t.tensor([1.0], device="cuda"),
+        lambda t: t.ones(2, device=t.device("cuda", 0)),
+        lambda t: t.arange(3, device="cuda:0"),
+        lambda t: t.ones(2).to("cuda"),
+        lambda t: t.ones(2).cuda(),
+    ],
+)
 def test_cuda_raises_clear_runtime_error(make):
     with pytest.raises(RuntimeError, match=r"(?i)cuda"):
         make(tl)
@@ -349,7 +416,15 @@ TENSOR_DATA = {
 }
 
 
-@pytest.mark.parametrize("key", list(TENSOR_DATA))
+@pytest.mark.parametrize(
+    "key",
+    xfail_for(
+        TENSOR_DATA,
+        "tensor([]) / tensor([[], []]) are int64 (torch: float32); NumPy scalars lose their dtype "
+        "(torch keeps float64 / int32)",
+        when=lambda k: k in ("empty", "empty_nested", "np_scalar_f64", "np_scalar_i32", "list_of_np_scalars"),
+    ),
+)
 def test_tensor_from_data(key):
     def f(torch):
         data = TENSOR_DATA[key]
@@ -362,23 +437,26 @@ def test_tensor_from_data(key):
 @pytest.mark.parametrize("name", DTYPES)
 def test_tensor_with_dtype(name):
     def f(torch):
-        return (torch.tensor([0, 1, 2], dtype=getattr(torch, name)), torch.tensor([0.0, 1.5], dtype=getattr(torch, name)),
-                torch.tensor(3, dtype=getattr(torch, name)))
+        return (
+            torch.tensor([0, 1, 2], dtype=getattr(torch, name)),
+            torch.tensor([0.0, 1.5], dtype=getattr(torch, name)),
+            torch.tensor(3, dtype=getattr(torch, name)),
+        )
 
     same_as_torch(f, exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tensor(list_of_floats, dtype=float64) rounds through float32")
 def test_tensor_float64_from_list_is_exact():
     t = tl.tensor([0.1, 1 / 3], dtype=tl.float64)
     assert t.tolist() == [0.1, 1 / 3]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: float64 from Python floats rounds through float32 (also requires_grad)")
 def test_tensor_float64_from_list_vs_torch():
     def f(torch):
-        return (torch.tensor([0.1, 1e-300, 1e300], dtype=torch.float64),
-                torch.tensor([[0.3]], dtype=torch.float64, requires_grad=True))
+        return (
+            torch.tensor([0.1, 1e-300, 1e300], dtype=torch.float64),
+            torch.tensor([[0.3]], dtype=torch.float64, requires_grad=True),
+        )
 
     same_as_torch(f, exact=True)
 
@@ -403,7 +481,14 @@ def test_tensor_requires_grad_kwarg():
         tl.tensor([1, 2], requires_grad=True)
 
 
-@pytest.mark.parametrize("bad", ["ragged", "string", "none"])
+@pytest.mark.parametrize(
+    "bad",
+    xfail_for(
+        ["ragged", "string", "none"],
+        "tensor([None]) gives tensor([nan]); torch raises 'Could not infer dtype of NoneType'",
+        when=lambda b: b == "none",
+    ),
+)
 def test_tensor_bad_data_raises(bad):
     def f(torch):
         data = {"ragged": [[1, 2], [3]], "string": ["a"], "none": [None]}[bad]
@@ -431,14 +516,20 @@ def test_as_tensor_vs_torch():
         t = torch.as_tensor(a)
         a[0] = 5.0
         x = torch.ones(2)
-        return t, torch.as_tensor(x) is x, torch.as_tensor(x, dtype=torch.float64), torch.as_tensor([1, 2.5]), \
-            torch.as_tensor(3)
+        return (
+            t,
+            torch.as_tensor(x) is x,
+            torch.as_tensor(x, dtype=torch.float64),
+            torch.as_tensor([1, 2.5]),
+            torch.as_tensor(3),
+        )
 
     same_as_torch(f, exact=True)
 
 
-@pytest.mark.parametrize("np_dtype", ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                                      "bool"])
+@pytest.mark.parametrize(
+    "np_dtype", ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+)
 def test_from_numpy_shares_memory(np_dtype):
     a = np.zeros(3, dtype=np_dtype)
     t = tl.from_numpy(a)
@@ -510,13 +601,15 @@ def test_zeros_ones_fixed():
     assert tl.zeros(()).shape == () and tl.zeros(()).dim() == 0
 
 
-@pytest.mark.parametrize("args", [
-    ((2,), 1.5), ((2, 2), 3), ((3,), True), ((2,), -1), ((), 2.0)], ids=str)
+@pytest.mark.parametrize("args", [((2,), 1.5), ((2, 2), 3), ((3,), True), ((2,), -1), ((), 2.0)], ids=str)
 def test_full(args):
     def f(torch):
         size, value = args
-        return (torch.full(size, value), torch.full(size, value, dtype=torch.float64),
-                torch.full(size, value, dtype=torch.int32))
+        return (
+            torch.full(size, value),
+            torch.full(size, value, dtype=torch.float64),
+            torch.full(size, value, dtype=torch.int32),
+        )
 
     same_as_torch(f, exact=True)
 
@@ -527,8 +620,19 @@ def test_full_fixed():
     assert tl.full((2,), 3).dtype is tl.int64 and tl.full((1,), True).dtype is tl.bool
 
 
-@pytest.mark.parametrize("args,kw", [((3,), {}), ((2, 3), {}), ((3, 2), {}), ((0,), {}), ((3,), {"dtype": "int64"}),
-                                     ((2,), {"dtype": "bool"}), ((2,), {"requires_grad": True})], ids=str)
+@pytest.mark.parametrize(
+    "args,kw",
+    [
+        ((3,), {}),
+        ((2, 3), {}),
+        ((3, 2), {}),
+        ((0,), {}),
+        ((3,), {"dtype": "int64"}),
+        ((2,), {"dtype": "bool"}),
+        ((2,), {"requires_grad": True}),
+    ],
+    ids=str,
+)
 def test_eye(args, kw):
     def f(torch):
         k = {n: (getattr(torch, v) if n == "dtype" else v) for n, v in kw.items()}
@@ -538,12 +642,32 @@ def test_eye(args, kw):
 
 
 ARANGE_CASES = [
-    (5,), (2, 7), (1, 10, 3), (10, 0, -3), (0, 1, 0.1), (1.0, 2.5, 0.5), (-1, 1, 0.25), (0.5,), (3.5,), (0, 0),
-    (5, 1), (0, 10.0, 1), (0, 5, 1.5), (-3.3, 10.1, 0.7),
+    (5,),
+    (2, 7),
+    (1, 10, 3),
+    (10, 0, -3),
+    (0, 1, 0.1),
+    (1.0, 2.5, 0.5),
+    (-1, 1, 0.25),
+    (0.5,),
+    (3.5,),
+    (0, 0),
+    (5, 1),
+    (0, 10.0, 1),
+    (0, 5, 1.5),
+    (-3.3, 10.1, 0.7),
 ]
 
 
-@pytest.mark.parametrize("args", ARANGE_CASES, ids=str)
+@pytest.mark.parametrize(
+    "args",
+    xfail_for(
+        ARANGE_CASES,
+        "arange(5, 1) is empty (torch raises); float32 arange(-3.3, 10.1, 0.7) is 1 ulp off torch's",
+        when=lambda a: a in ((5, 1), (-3.3, 10.1, 0.7)),
+    ),
+    ids=str,
+)
 def test_arange(args):
     def f(torch):
         return torch.arange(*args)
@@ -575,18 +699,42 @@ def test_arange_zero_step_raises():
     raises_like_torch(f, "step must be nonzero")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: arange with a step of the wrong sign is empty; torch raises "
+    "'upper bound and lower bound inconsistent with step sign'",
+)
 def test_arange_wrong_direction_raises():
     def f(torch):
         return torch.arange(0, 5, -1)
 
-    same_as_torch(f)
+    raises_like_torch(f, "upper bound and lower bound inconsistent with step sign")
 
 
-LINSPACE_CASES = [(0, 1, 7), (-3.3, 10.1, 50), (0, 1, 1), (0, 1, 0), (2, 3, 5), (1, 0, 11), (-1e3, 1e-3, 33),
-                  (0.1, 0.7, 100), (5, 5, 4), (0, 1, 2), (-7.25, 3.125, 1001)]
+LINSPACE_CASES = [
+    (0, 1, 7),
+    (-3.3, 10.1, 50),
+    (0, 1, 1),
+    (0, 1, 0),
+    (2, 3, 5),
+    (1, 0, 11),
+    (-1e3, 1e-3, 33),
+    (0.1, 0.7, 100),
+    (5, 5, 4),
+    (0, 1, 2),
+    (-7.25, 3.125, 1001),
+]
 
 
-@pytest.mark.parametrize("args", LINSPACE_CASES, ids=str)
+@pytest.mark.parametrize(
+    "args",
+    xfail_for(
+        LINSPACE_CASES,
+        "float32 linspace differs from torch's by an ulp in places; linspace(0, 1, 1) is [1.] (torch [0.])",
+        when=lambda a: a in ((-3.3, 10.1, 50), (0, 1, 1), (0.1, 0.7, 100), (-7.25, 3.125, 1001)),
+    ),
+    ids=str,
+)
 def test_linspace_float32_bit_exact(args):
     def f(torch):
         return torch.linspace(*args)
@@ -594,8 +742,20 @@ def test_linspace_float32_bit_exact(args):
     same_as_torch(f, exact=True)
 
 
-@pytest.mark.parametrize("name", ["float64", "float16", "int64", "int32"])
-@pytest.mark.parametrize("args", [(0, 1, 7), (-3.3, 10.1, 50), (0, 10, 4)], ids=str)
+@pytest.mark.parametrize(
+    "args,name",
+    xfail_for(
+        [
+            (a, n)
+            for a in [(0, 1, 7), (-3.3, 10.1, 50), (0, 10, 4)]
+            for n in ["float64", "float16", "int64", "int32"]
+        ],
+        "integer linspace(-3.3, 10.1, 50) rounds differently from torch",
+        when=lambda c: c in (((-3.3, 10.1, 50), "int64"), ((-3.3, 10.1, 50), "int32")),
+        unpack=True,
+    ),
+    ids=str,
+)
 def test_linspace_with_dtype(args, name):
     def f(torch):
         return torch.linspace(*args, dtype=getattr(torch, name))
@@ -609,8 +769,17 @@ def test_linspace_fixed():
     assert tl.linspace(3, 3, 1).tolist() == [3.0]
 
 
-@pytest.mark.parametrize("args,kw", [((0, 2, 5), {}), ((0, 3, 4), {"base": 2}), ((-2, 2, 9), {}),
-                                     ((1, 0, 3), {"base": 3.0}), ((0, 1, 1), {})], ids=str)
+@pytest.mark.parametrize(
+    "args,kw",
+    [
+        ((0, 2, 5), {}),
+        ((0, 3, 4), {"base": 2}),
+        ((-2, 2, 9), {}),
+        ((1, 0, 3), {"base": 3.0}),
+        ((0, 1, 1), {}),
+    ],
+    ids=str,
+)
 def test_logspace(args, kw):
     def f(torch):
         return torch.logspace(*args, **kw)
@@ -647,10 +816,21 @@ def test_random_shapes_dtypes_ranges():
 
 def test_random_vs_torch_shapes_and_dtypes():
     def f(torch):
-        return [(t.shape, t.dtype, t.requires_grad) for t in (
-            torch.rand(2, 3), torch.rand(()), torch.randn((4,)), torch.randn(2, dtype=torch.float64),
-            torch.randint(0, 5, (3,)), torch.randint(7, (2, 2)), torch.randint(0, 5, (3,), dtype=torch.int16),
-            torch.randperm(5), torch.randperm(5, dtype=torch.float32), torch.rand(1, requires_grad=True))]
+        return [
+            (t.shape, t.dtype, t.requires_grad)
+            for t in (
+                torch.rand(2, 3),
+                torch.rand(()),
+                torch.randn((4,)),
+                torch.randn(2, dtype=torch.float64),
+                torch.randint(0, 5, (3,)),
+                torch.randint(7, (2, 2)),
+                torch.randint(0, 5, (3,), dtype=torch.int16),
+                torch.randperm(5),
+                torch.randperm(5, dtype=torch.float32),
+                torch.rand(1, requires_grad=True),
+            )
+        ]
 
     same_as_torch(f)
 
@@ -680,8 +860,16 @@ LIKE = {
 }
 
 
-@pytest.mark.parametrize("kind", list(LIKE))
-@pytest.mark.parametrize("src", ["float64", "int32"])
+@pytest.mark.parametrize(
+    "kind,src",
+    xfail_for(
+        [(k, s) for s in ["float64", "int32"] for k in LIKE],
+        "rand_like/randn_like of an integer tensor return integers; torch raises NotImplementedError",
+        when=lambda c: c in (("rand_like", "int32"), ("randn_like", "int32")),
+        unpack=True,
+    ),
+    ids=str,
+)
 def test_like_forms(kind, src):
     def f(torch):
         x = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=getattr(torch, src), requires_grad=False)
@@ -703,7 +891,12 @@ def test_like_forms_fixed():
 def test_like_forms_do_not_inherit_requires_grad():
     def f(torch):
         x = torch.ones(2, requires_grad=True)
-        return torch.zeros_like(x), torch.ones_like(x), torch.full_like(x, 3.0), torch.rand_like(x).requires_grad
+        return (
+            torch.zeros_like(x),
+            torch.ones_like(x),
+            torch.full_like(x, 3.0),
+            torch.rand_like(x).requires_grad,
+        )
 
     same_as_torch(f)
 
@@ -711,8 +904,14 @@ def test_like_forms_do_not_inherit_requires_grad():
 def test_new_factories():
     def f(torch):
         x = torch.ones(2, dtype=torch.float64)
-        return (x.new_zeros(3), x.new_ones((2, 2)), x.new_full((2,), 5), x.new_tensor([1, 2]),
-                x.new_empty(4).shape, x.new_zeros(2, dtype=torch.int32))
+        return (
+            x.new_zeros(3),
+            x.new_ones((2, 2)),
+            x.new_full((2,), 5),
+            x.new_tensor([1, 2]),
+            x.new_empty(4).shape,
+            x.new_zeros(2, dtype=torch.int32),
+        )
 
     same_as_torch(f, exact=True)
 
@@ -736,14 +935,28 @@ def test_shape_is_a_size_that_is_a_tuple():
 def test_size_vs_torch():
     def f(torch):
         s = torch.zeros(2, 3, 4).shape
-        return (repr(s), str(s), s[1], list(s), s.numel(), len(s), s == (2, 3, 4), s == torch.Size([2, 3, 4]),
-                hash(s) == hash((2, 3, 4)), repr(torch.Size([5])), repr(torch.zeros(()).shape), s.index(3),
-                s.count(2))
+        return (
+            repr(s),
+            str(s),
+            s[1],
+            list(s),
+            s.numel(),
+            len(s),
+            s == (2, 3, 4),
+            s == torch.Size([2, 3, 4]),
+            hash(s) == hash((2, 3, 4)),
+            repr(torch.Size([5])),
+            repr(torch.zeros(()).shape),
+            s.index(3),
+            s.count(2),
+        )
 
     same_as_torch(f)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: slicing or adding a Size gives a plain tuple; torch gives a Size")
+@pytest.mark.xfail(
+    strict=True, reason="BUG: slicing or adding a Size gives a plain tuple; torch gives a Size"
+)
 def test_size_slicing_and_concatenation_stay_sizes():
     def f(torch):
         s = torch.zeros(2, 3, 4).shape
@@ -756,9 +969,46 @@ def test_dims_and_counts_vs_torch():
     def f(torch):
         out = []
         for t in (torch.zeros(()), torch.zeros(3), torch.zeros(2, 3), torch.zeros(2, 0, 4)):
-            out.append((t.dim(), t.ndim, t.ndimension(), t.numel(), t.nelement(), t.shape, t.size(),
-                        t.element_size(), t.is_floating_point(), t.is_contiguous(), t.stride()))
+            out.append(
+                (
+                    t.dim(),
+                    t.ndim,
+                    t.ndimension(),
+                    t.numel(),
+                    t.nelement(),
+                    t.shape,
+                    t.size(),
+                    t.element_size(),
+                    t.is_floating_point(),
+                    t.is_contiguous(),
+                )
+            )
+        out.append(
+            [
+                t.stride()
+                for t in (
+                    torch.zeros(()),
+                    torch.zeros(3),
+                    torch.zeros(2, 3),
+                    torch.zeros(2, 3).t(),
+                    torch.zeros(2, 3, 4)[:, 1],
+                    torch.zeros(4)[::2],
+                )
+            ]
+        )
         return out
+
+    same_as_torch(f)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: stride() of a tensor with a zero-size dim is 0s (NumPy's), "
+    "torch gives contiguous strides, e.g. zeros(2, 0, 4) -> (4, 4, 1)",
+)
+def test_stride_of_empty_tensor_vs_torch():
+    def f(torch):
+        return torch.zeros(2, 0, 4).stride(), torch.zeros(0).stride(), torch.zeros(3, 0).stride()
 
     same_as_torch(f)
 
@@ -785,7 +1035,7 @@ def test_mT_on_1d_raises():
     def f(torch):
         return torch.ones(3).mT
 
-    raises_like_torch(f, "at least 2 dimensions")
+    raises_like_torch(f, "matrices")
 
 
 def test_T_fixed():
@@ -794,7 +1044,7 @@ def test_T_fixed():
     assert t.mT.tolist() == [[1, 4], [2, 5], [3, 6]]
 
 
-@pytest.mark.parametrize("data", [3.5, 7, True, [2.5], [[4]], -0.0, 2 ** 40], ids=str)
+@pytest.mark.parametrize("data", [3.5, 7, True, [2.5], [[4]], -0.0, 2**40], ids=str)
 def test_item(data):
     def f(torch):
         v = torch.tensor(data).item()
@@ -816,7 +1066,9 @@ def test_item_fixed_and_errors():
     raises_like_torch(f, "a Tensor with 2 elements cannot be converted to Scalar")
 
 
-@pytest.mark.parametrize("data", [[1, 2], [[1.5, 2.0], [3.0, 4.0]], [True, False], 3, 2.5, [], [[[1]]]], ids=str)
+@pytest.mark.parametrize(
+    "data", [[1, 2], [[1.5, 2.0], [3.0, 4.0]], [True, False], 3, 2.5, [], [[[1]]]], ids=str
+)
 def test_tolist(data):
     def f(torch):
         v = torch.tensor(data).tolist()
@@ -846,7 +1098,9 @@ def test_numpy_shares_memory_and_refuses_requires_grad():
     def f(torch):
         return torch.ones(2, requires_grad=True).numpy()
 
-    raises_like_torch(f, r"Can't call numpy\(\) on Tensor that requires grad\. Use tensor\.detach\(\)\.numpy\(\)")
+    raises_like_torch(
+        f, r"Can't call numpy\(\) on Tensor that requires grad\. Use tensor\.detach\(\)\.numpy\(\)"
+    )
 
 
 def test_numpy_force():
@@ -865,13 +1119,19 @@ def test_array_protocol():
 
     def f(torch):
         t = torch.tensor([1.0, 2.0])
-        return (np.asarray(t).tolist(), str(np.asarray(t).dtype), np.asarray(t, dtype=np.int64).tolist(),
-                np.sum(np.asarray(torch.ones(3))).item())
+        return (
+            np.asarray(t).tolist(),
+            str(np.asarray(t).dtype),
+            np.asarray(t, dtype=np.int64).tolist(),
+            np.sum(np.asarray(torch.ones(3))).item(),
+        )
 
     same_as_torch(f)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: np.asarray(t) works on a tensor that requires grad; torch raises")
+@pytest.mark.xfail(
+    strict=True, reason="BUG: np.asarray(t) works on a tensor that requires grad; torch raises"
+)
 def test_array_protocol_refuses_requires_grad():
     def f(torch):
         return np.asarray(torch.ones(2, requires_grad=True))
@@ -886,7 +1146,11 @@ CONVERSIONS = ["float", "double", "half", "long", "int", "short", "bool", "byte"
 @pytest.mark.parametrize("src", ["float32", "int64", "bool"])
 def test_dtype_conversion_methods(conv, src):
     def f(torch):
-        data = {"float32": [-1.7, 0.0, 2.5, 300.0], "int64": [-3, 0, 2, 255], "bool": [True, False, True, True]}[src]
+        data = {
+            "float32": [-1.7, 0.0, 2.5, 300.0],
+            "int64": [-3, 0, 2, 255],
+            "bool": [True, False, True, True],
+        }[src]
         t = torch.tensor(data, dtype=getattr(torch, src))
         r = getattr(t, conv)()
         return r, r is t
@@ -1062,8 +1326,11 @@ def test_grad_attribute_setting():
 def test_grad_setter_errors_vs_torch(bad):
     def f(torch):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
-        x.grad = {"shape": lambda: torch.ones(3), "dtype": lambda: torch.ones(2, dtype=torch.float64),
-                  "not_tensor": lambda: [1.0, 2.0]}[bad]()
+        x.grad = {
+            "shape": lambda: torch.ones(3),
+            "dtype": lambda: torch.ones(2, dtype=torch.float64),
+            "not_tensor": lambda: [1.0, 2.0],
+        }[bad]()
 
     same_as_torch(f)
 
@@ -1094,7 +1361,13 @@ def test_len_and_iteration_vs_torch():
     def f(torch):
         t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         rows = list(t)
-        return len(t), rows, [r.grad_fn is not None for r in rows], len(torch.zeros(0, 3)), list(torch.zeros(0))
+        return (
+            len(t),
+            rows,
+            [r.grad_fn is not None for r in rows],
+            len(torch.zeros(0, 3)),
+            list(torch.zeros(0)),
+        )
 
     same_as_torch(f)
 
@@ -1117,8 +1390,17 @@ def test_python_number_conversions(data):
     same_as_torch(f)
 
 
-@pytest.mark.parametrize("conv", [bool, float, int])
-@pytest.mark.parametrize("data", [[1.0, 2.0], []], ids=str)
+@pytest.mark.parametrize(
+    "conv,data",
+    xfail_for(
+        [(c, d) for c in (bool, float, int) for d in ([1.0, 2.0], [])],
+        "float()/int() of a tensor that is not one element raise RuntimeError; torch raises ValueError "
+        "'only one element tensors can be converted to Python scalars'",
+        when=lambda c: c[0] is not bool,
+        unpack=True,
+    ),
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
 def test_python_number_conversion_errors(conv, data):
     def f(torch):
         return conv(torch.tensor(data))
@@ -1134,8 +1416,13 @@ def test_bool_of_multi_element_message():
 def test_index_protocol():
     def f(torch):
         seq = [10, 20, 30]
-        return seq[torch.tensor(1)], operator.index(torch.tensor(2)), list(range(torch.tensor(3))), \
-            "{:.2f}".format(torch.tensor(1.2345)), f"{torch.tensor(7)}"
+        return (
+            seq[torch.tensor(1)],
+            operator.index(torch.tensor(2)),
+            list(range(torch.tensor(3))),
+            f"{torch.tensor(1.2345):.2f}",
+            f"{torch.tensor(7)}",
+        )
 
     same_as_torch(f)
 
@@ -1150,9 +1437,18 @@ def test_index_protocol_errors():
 def test_misc_queries_vs_torch():
     def f(torch):
         x = torch.ones(2, 3)
-        return (torch.is_tensor(x), torch.is_tensor([1]), torch.is_floating_point(x), torch.numel(x),
-                x.is_floating_point(), torch.tensor([1]).is_floating_point(), x.is_complex(), x.layout,
-                x.requires_grad, x.is_leaf)
+        return (
+            torch.is_tensor(x),
+            torch.is_tensor([1]),
+            torch.is_floating_point(x),
+            torch.numel(x),
+            x.is_floating_point(),
+            torch.tensor([1]).is_floating_point(),
+            x.is_complex(),
+            x.layout,
+            x.requires_grad,
+            x.is_leaf,
+        )
 
     same_as_torch(f)
 
@@ -1228,13 +1524,15 @@ REPRS = {
     "long_ints": lambda t: t.arange(100) * 1000,
     "big_float": lambda t: t.tensor([123456789.0, 1.0]),
     "small_values": lambda t: t.tensor([0.1, 0.25, 0.0001]),
-    "rand_like": lambda t: t.linspace(-1, 1, 7),
+    "thirds": lambda t: t.tensor([-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]),
     "detached": lambda t: (t.ones(2, requires_grad=True) * 3).detach(),
     "no_grad_result": lambda t: t.ones(1),
 }
 
 
-@pytest.mark.parametrize("key", list(REPRS))
+@pytest.mark.parametrize(
+    "key", xfail_for(REPRS, "tensor([]) is int64 and so prints a dtype", when=lambda k: k == "empty")
+)
 def test_repr_and_str_equal_torch(key):
     def f(torch):
         t = REPRS[key](torch)
@@ -1252,7 +1550,7 @@ def test_repr_fixed():
     assert repr(tl.tensor([1.5], dtype=tl.float64)) == "tensor([1.5000], dtype=torch.float64)"
     assert repr(tl.tensor([1e-5, 1.0])) == "tensor([1.0000e-05, 1.0000e+00])"
     assert repr(tl.tensor(2.0)) == "tensor(2.)"
-    assert repr(tl.tensor([])) == "tensor([])"
+    assert repr(tl.zeros(0)) == "tensor([])"
     assert str(tl.tensor([1, 2], dtype=tl.int32)) == "tensor([1, 2], dtype=torch.int32)"
 
 
@@ -1260,7 +1558,11 @@ def test_repr_under_other_default_dtype():
     def f(torch):
         torch.set_default_dtype(torch.float64)
         try:
-            return repr(torch.tensor([1.5])), repr(torch.tensor([1.5], dtype=torch.float32)), repr(torch.tensor(2.0))
+            return (
+                repr(torch.tensor([1.5])),
+                repr(torch.tensor([1.5], dtype=torch.float32)),
+                repr(torch.tensor(2.0)),
+            )
         finally:
             torch.set_default_dtype(torch.float32)
 
@@ -1268,21 +1570,23 @@ def test_repr_under_other_default_dtype():
 
 
 PRINT_OPTIONS = {
-    "precision": dict(precision=2),
-    "precision_8": dict(precision=8),
-    "sci_on": dict(sci_mode=True),
-    "sci_off": dict(sci_mode=False),
-    "threshold": dict(threshold=5),
-    "edgeitems": dict(threshold=5, edgeitems=1),
-    "linewidth": dict(linewidth=40),
-    "short": dict(profile="short"),
-    "full": dict(profile="full"),
+    "precision": {"precision": 2},
+    "precision_8": {"precision": 8},
+    "sci_on": {"sci_mode": True},
+    "sci_off": {"sci_mode": False},
+    "threshold": {"threshold": 5},
+    "edgeitems": {"threshold": 5, "edgeitems": 1},
+    "linewidth": {"linewidth": 40},
+    "short": {"profile": "short"},
+    "full": {"profile": "full"},
 }
 
 
 @pytest.mark.parametrize("opts", list(PRINT_OPTIONS))
-@pytest.mark.parametrize("key", ["floats", "sci_small", "summarised", "matrix", "long_row", "ints", "nan_inf",
-                                 "grad_fn", "zero_dim"])
+@pytest.mark.parametrize(
+    "key",
+    ["floats", "sci_small", "summarised", "matrix", "long_row", "ints", "nan_inf", "grad_fn", "zero_dim"],
+)
 def test_set_printoptions(opts, key):
     def f(torch):
         torch.set_printoptions(**PRINT_OPTIONS[opts])
@@ -1301,4 +1605,77 @@ def test_set_printoptions_fixed_and_reset():
     tl.set_printoptions(profile="default")
     assert repr(tl.tensor([1.23456])) == "tensor([1.2346])"
     tl.set_printoptions(threshold=3, edgeitems=1)
-    assert repr(tl.arange(10)) == "tensor([0, ..., 9])"
+    assert repr(tl.arange(10)) == "tensor([0,  ..., 9])"  # sic: torch's two spaces
+
+
+# =================================================================================================
+# more corners, each against torch
+# =================================================================================================
+def test_tensor_from_tensors():
+    def f(torch):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        a = torch.tensor(x)  # a copy that does not require grad (torch warns)
+        b = torch.tensor([torch.tensor(1.5), torch.tensor(2.5)])
+        c = torch.tensor([torch.tensor(1), 2])
+        d = torch.tensor(x, dtype=torch.float64)
+        return a, a.requires_grad, a.is_leaf, b, c, d
+
+    same_as_torch(f, exact=True)
+
+
+def test_size_keyword_and_types():
+    def f(torch):
+        t = torch.zeros(2, 3)
+        return t.size(dim=1), type(t.shape[0]).__name__, t.shape == [2, 3], t.shape == (2, 3), t.size(-2)
+
+    same_as_torch(f)
+
+
+def test_bool_conversion_of_special_values():
+    def f(torch):
+        t = torch.tensor([float("nan"), 0.0, -0.0, 1e-30, -2.0])
+        return t.bool(), bool(torch.tensor(float("nan"))), bool(torch.tensor(-0.0)), t.long().dtype
+
+    same_as_torch(f, exact=True)
+
+
+def test_half_rounding_and_overflow():
+    def f(torch):
+        t = torch.tensor([1.0001, 65504.0, 70000.0, 1e-8, -3.14159])
+        return t.half(), t.half().float(), t.double().half()
+
+    same_as_torch(f, exact=True)
+
+
+def test_float_to_int_truncates_towards_zero():
+    def f(torch):
+        t = torch.tensor([-2.9, -0.5, 0.5, 2.9, 1e3])
+        return t.long(), t.int(), t.short(), t.to(torch.int64)
+
+    same_as_torch(f, exact=True)
+
+
+MORE_REPRS = {
+    "sci_grad_fn": lambda t: t.tensor([1e-5, 1.0], requires_grad=True) * 1,
+    "f16_summarised": lambda t: t.arange(1500, dtype=t.float16),
+    "bool_2d": lambda t: t.tensor([[True, False], [False, True]]),
+    "big_ints": lambda t: t.tensor([2**40, -5]),
+    "f64_grad_fn_0d": lambda t: t.tensor(2.0, dtype=t.float64, requires_grad=True) * 3,
+    "int_matrix_neg": lambda t: t.arange(-6, 6).reshape(3, 4),
+    "uint8_0d": lambda t: t.tensor(7, dtype=t.uint8),
+    "one_elem_rg": lambda t: t.ones(1, requires_grad=True),
+    "all_nan": lambda t: t.tensor([float("nan"), float("nan")]),
+    "inf_and_big": lambda t: t.tensor([float("inf"), 1e20]),
+    "neg_only": lambda t: t.tensor([-1.5, -2.25]),
+    "wide_ints_2d": lambda t: t.arange(60).reshape(3, 20) * 1000,
+    "leaf_f16_rg": lambda t: t.tensor([1.0, 2.0], dtype=t.float16, requires_grad=True),
+}
+
+
+@pytest.mark.parametrize("key", list(MORE_REPRS))
+def test_more_reprs_equal_torch(key):
+    def f(torch):
+        t = MORE_REPRS[key](torch)
+        return repr(t), str(t), format(t) if t.dim() else repr(t)
+
+    same_as_torch(f)

@@ -20,7 +20,6 @@ from ._printing import get_printoptions, set_printoptions
 from . import autograd
 from .ops.shape import broadcast_shapes, broadcast_tensors
 from .ops.compare import bitwise_not
-from .ops.elementwise import full_like_scalar as _full_like_scalar  # noqa: F401
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update({name: info.fn for name, info in _OPS.items() if info.fn is not None})
@@ -44,9 +43,9 @@ def result_type(tensor1, tensor2):
 
 
 def can_cast(from_, to) -> "builtins.bool":
-    import numpy
-
-    return numpy.can_cast(from_.np, to.np, "same_kind")
+    """Whether torch's casting rules allow ``from_`` -> ``to``: never to a lower category
+    (floating -> integer -> bool)."""
+    return from_._category <= to._category
 
 
 def is_floating_point(input) -> "builtins.bool":

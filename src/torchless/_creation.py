@@ -6,6 +6,7 @@ import math as _math
 
 from . import _dtype
 from ._device import as_device
+from ._grad_mode import _inference
 from ._tensor import Tensor, _wrap
 from .backend import np
 
@@ -23,6 +24,8 @@ def _np_dtype(dtype, fallback=None):
 def _finish(data, requires_grad=False, device=None) -> Tensor:
     as_device(device)
     t = _wrap(data, None)
+    if _inference.get():
+        t._extra = {"inference": True}
     if requires_grad:
         t.requires_grad = True  # checks the dtype
     return t
@@ -32,24 +35,31 @@ def _infer_np(data):
     """The NumPy array for nested Python data, with torch's dtype inference."""
     if isinstance(data, Tensor):
         return data._data
-    if isinstance(data, np.ndarray):
-        return data
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)  # NumPy values keep their dtype
     if isinstance(data, (list, tuple)):
         flat = _flatten(data)
         if any(isinstance(v, Tensor) for v in flat):
             data = _nested_tensors_to_lists(data)
-        if flat and all(isinstance(v, (bool, np.bool_)) for v in flat):
+        for v in flat:
+            if v is None or not isinstance(v, (int, float, bool, complex, np.generic, Tensor)):
+                raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+        if not flat:
+            return np.array(data, dtype=_dtype.DEFAULT.float.np)
+        if all(isinstance(v, np.generic) for v in flat):
+            return np.array(data)
+        if all(isinstance(v, (bool, np.bool_)) for v in flat):
             return np.array(data, dtype=np.bool_)
         if all(isinstance(v, (int, bool, np.integer)) for v in flat):
             return np.array(data, dtype=np.int64)
         return np.array(data, dtype=_dtype.DEFAULT.float.np)
-    if isinstance(data, (bool, np.bool_)):
+    if isinstance(data, bool):
         return np.array(data, dtype=np.bool_)
-    if isinstance(data, (int, np.integer)):
+    if isinstance(data, int):
         return np.array(data, dtype=np.int64)
-    if isinstance(data, (float, np.floating)):
-        return np.array(data, dtype=_dtype.DEFAULT.float.np if isinstance(data, float) else data.dtype)
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(data, float):
+        return np.array(data, dtype=_dtype.DEFAULT.float.np)
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
 def _flatten(data):
@@ -170,40 +180,45 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    is_int = all(isinstance(v, int) for v in vals)
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    is_int = all(isinstance(v, int) for v in (start, end, step))
     d = _np_dtype(dtype, np.int64 if is_int else _dtype.DEFAULT.float.np)
-    start, end, step = vals
     n = max(0, _math.ceil((end - start) / step))
-    data = (start + np.arange(n, dtype=np.float64 if not is_int else np.int64) * step).astype(d)
+    if is_int:
+        data = (start + np.arange(n, dtype=np.int64) * step).astype(d)
+    else:
+        # as torch: the start in the result's dtype, the steps in double
+        first = np.float64(d.type(start)) if d.kind == "f" else np.float64(start)
+        data = (first + np.arange(n, dtype=np.float64) * step).astype(d)
     return _finish(data, requires_grad, device)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
+
+    Computed as torch does, so float32 results match it bit for bit: the first half counts up
+    from ``start``, the second half down from ``end``, each point one fused multiply-add.
+    """
     d = _float_or(dtype)
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    # torch fills the two halves from each end, so both endpoints are exact
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    if d.kind == "f":
+        s, e = np.float64(d.type(start)), np.float64(d.type(end))
+        step = np.float64(d.type((float(end) - float(start)) / (steps - 1))) if steps > 1 else 0.0
+    else:  # integer results: the ends in that type, the points in double, then truncated
+        s, e = np.float64(d.type(start)), np.float64(d.type(end))
+        step = (e - s) / (steps - 1) if steps > 1 else 0.0
+    if steps == 1:
+        return _finish(np.array([start], dtype=d), requires_grad, device)
     i = np.arange(steps, dtype=np.float64)
-    half = steps // 2
-    data = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    if d.kind == "f" and d != np.float64:
-        data = _linspace_in(d, start, end, steps)
+    # float32 products are exact in double, so this rounds once, as a fused multiply-add does
+    data = np.where(i < steps // 2, s + step * i, e - step * (steps - 1 - i))
     return _finish(data.astype(d), requires_grad, device)
-
-
-def _linspace_in(d, start, end, steps):
-    """torch computes float32 linspace in float32: reproduce it so results match bit for bit."""
-    start_, end_ = d.type(start), d.type(end)
-    step = (end_ - start_) / d.type(steps - 1) if steps > 1 else d.type(0)
-    i = np.arange(steps).astype(d)
-    half = steps // 2
-    return np.where(np.arange(steps) < half, start_ + step * i, end_ - step * (d.type(steps - 1) - i)).astype(d)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -267,9 +282,11 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
 
 
 # ---- the *_like forms ---------------------------------------------------------------------------
-def _like(fn, name, doc):
+def _like(fn, name, doc, floating_only=False):
     def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
         d = dtype if dtype is not None else input.dtype
+        if floating_only and not d.is_floating_point:
+            raise NotImplementedError(f"\"{name}\" not implemented for '{d.name.capitalize()}'")
         return fn(*args, input._data.shape, dtype=d, device=device, requires_grad=requires_grad) if args else fn(
             input._data.shape, dtype=d, device=device, requires_grad=requires_grad)
 
@@ -281,8 +298,8 @@ def _like(fn, name, doc):
 zeros_like = _like(zeros, "zeros_like", "Zeros of ``input``'s shape and dtype.")
 ones_like = _like(ones, "ones_like", "Ones of ``input``'s shape and dtype.")
 empty_like = _like(empty, "empty_like", "An uninitialised tensor of ``input``'s shape and dtype.")
-rand_like = _like(rand, "rand_like", "Uniform samples of ``input``'s shape and dtype.")
-randn_like = _like(randn, "randn_like", "Normal samples of ``input``'s shape and dtype.")
+rand_like = _like(rand, "rand_like", "Uniform samples of ``input``'s shape and dtype.", floating_only=True)
+randn_like = _like(randn, "randn_like", "Normal samples of ``input``'s shape and dtype.", floating_only=True)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:

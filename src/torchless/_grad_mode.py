@@ -1,6 +1,7 @@
 """Grad mode: whether operations record the graph. One ContextVar, so each thread has its own."""
 
 import functools
+import inspect
 from contextvars import ContextVar
 
 _grad_enabled = ContextVar("torchless_grad_enabled", default=True)
@@ -14,9 +15,43 @@ def is_inference_mode_enabled() -> bool:
 
 
 class _Mode:
-    """Base of the grad-mode context managers; each also works as a decorator."""
+    """Base of the grad-mode context managers. Each also decorates a function (or a generator,
+    whose every step then runs in the mode), with or without parentheses."""
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls._takes_no_args:
+            return cls()(args[0])  # used as @no_grad, without parentheses
+        return super().__new__(cls)
+
+    _takes_no_args = True
+
+    def clone(self):
+        return type(self)()
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                with self.clone():
+                    value = gen.send(None)
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as exc:  # noqa: BLE001 (handed on to the generator)
+                        with self.clone():
+                            value = gen.throw(exc)
+                    else:
+                        with self.clone():
+                            try:
+                                value = gen.send(sent)
+                            except StopIteration as stop:
+                                return stop.value
+            return generator
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.clone():
@@ -24,8 +59,11 @@ class _Mode:
 
         return wrapper
 
-    def clone(self):
-        return type(self)()
+    def __enter__(self):
+        self._tokens.append(self._set())
+
+    def __exit__(self, *exc):
+        self._reset(self._tokens.pop())
 
 
 class no_grad(_Mode):
@@ -38,44 +76,43 @@ class no_grad(_Mode):
     False
     """
 
-    def __new__(cls, orig_func=None):
-        if orig_func is None:
-            return super().__new__(cls)
-        return cls()(orig_func)  # used as @no_grad, without parentheses
-
-    def __init__(self, orig_func=None):
+    def __init__(self, *args):
         self._tokens = []
 
-    def __enter__(self):
-        self._tokens.append(_grad_enabled.set(False))
+    def _set(self):
+        return _grad_enabled.set(False)
 
-    def __exit__(self, *exc):
-        _grad_enabled.reset(self._tokens.pop())
+    def _reset(self, token):
+        _grad_enabled.reset(token)
 
 
-class enable_grad(_Mode):
+class enable_grad(no_grad):
     """Turn graph recording on inside a ``with`` block or a decorated function."""
 
-    def __init__(self):
-        self._tokens = []
-
-    def __enter__(self):
-        self._tokens.append(_grad_enabled.set(True))
-
-    def __exit__(self, *exc):
-        _grad_enabled.reset(self._tokens.pop())
+    def _set(self):
+        return _grad_enabled.set(True)
 
 
 class set_grad_enabled(_Mode):
     """Set grad mode to ``mode``: as a function call, a context manager or a decorator."""
 
+    _takes_no_args = False
+
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._prev = _grad_enabled.get()
-        _grad_enabled.set(self.mode)  # takes effect when called as a plain function
+        self._tokens = []
+        _grad_enabled.set(self.mode)  # takes effect at once when called as a plain function
+
+    def __call__(self, fn):
+        _grad_enabled.set(self._prev)  # used as a decorator: only the decorated calls change mode
+        return super().__call__(fn)
 
     def clone(self):
-        return set_grad_enabled(self.mode)
+        prev = _grad_enabled.get()
+        clone = set_grad_enabled(self.mode)
+        _grad_enabled.set(prev)
+        return clone
 
     def __enter__(self):
         _grad_enabled.set(self.mode)
@@ -94,10 +131,10 @@ class inference_mode(_Mode):
     def clone(self):
         return inference_mode(self.mode)
 
-    def __enter__(self):
-        self._tokens.append((_grad_enabled.set(not self.mode), _inference.set(self.mode)))
+    def _set(self):
+        return (_grad_enabled.set(not self.mode), _inference.set(self.mode))
 
-    def __exit__(self, *exc):
-        grad_token, inf_token = self._tokens.pop()
+    def _reset(self, tokens):
+        grad_token, inf_token = tokens
         _inference.reset(inf_token)
         _grad_enabled.reset(grad_token)

@@ -35,6 +35,16 @@ class Size(tuple):
             n *= s
         return n
 
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
 
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
@@ -237,7 +247,15 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim: int | None = None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        d = self._data
+        if d.size == 0:  # NumPy gives empty arrays arbitrary strides; torch counts size-0 dims as 1
+            st, n = [], 1
+            for size in reversed(d.shape):
+                st.append(n)
+                n *= max(size, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // d.itemsize for s in d.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format=None) -> bool:
@@ -255,9 +273,10 @@ class Tensor:
     def get_device(self) -> int:
         return -1
 
-    @property
-    def is_inference(self):
-        return False
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode``."""
+        extra = self._extra
+        return bool(extra and extra.get("inference"))
 
     # ---- conversion ----------------------------------------------------------------------
     def item(self):
@@ -278,6 +297,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> int:
@@ -292,7 +315,7 @@ class Tensor:
 
     def _scalar(self, kind):
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return kind(self._data.reshape(()).item())
 
     def __bool__(self) -> bool:

@@ -46,11 +46,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r} and output[{i}] "
                     f"has a shape of {Size(out._data.shape)!r}."
                 )
-            if g._data.dtype.kind != out._data.dtype.kind:
-                raise RuntimeError(
-                    f"Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and output[{i}] has a dtype of "
-                    f"{out.dtype}."
-                )
+            if g._data.dtype is not out._data.dtype:  # torch casts the given gradient to the output's dtype
+                g = g.to(out.dtype)
             if not create_graph and g._rg:
                 g = g.detach()
         grads.append(g)
@@ -131,14 +128,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         slots.append(capture.setdefault(e, len(capture)))
     captured = run_backward([o._edge() for o in outs], grads, retain_graph, create_graph, capture)
     result = []
-    for t, slot in zip(ins, slots):
+    for i, (t, slot) in enumerate(zip(ins, slots)):
         g = captured[slot]
         if g is None:
             if materialize_grads:
                 g = _wrap(np.zeros(t._data.shape, dtype=t._data.dtype), None)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
         elif g._data.dtype is not t._data.dtype:

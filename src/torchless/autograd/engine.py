@@ -19,7 +19,7 @@ def _count_dependencies(roots):
     while stack:
         node = stack.pop()
         for e in node._next:
-            if e is not None:
+            if e:
                 child = e[0]
                 deps[child] = deps.get(child, 0) + 1
                 if child not in seen:
@@ -36,7 +36,7 @@ def _needed(roots, targets) -> set:
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            if node in targets or any(e is not None and e[0] in needed for e in node._next):
+            if node in targets or any(e and e[0] in needed for e in node._next):
                 needed.add(node)
             continue
         if node in done:
@@ -44,7 +44,7 @@ def _needed(roots, targets) -> set:
         done.add(node)
         stack.append((node, True))
         for e in node._next:
-            if e is not None and e[0] not in done:
+            if e and e[0] not in done:
                 stack.append((e[0], False))
     return needed
 
@@ -83,16 +83,17 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             if grads_out is None:
                 grads_out = [None] * node.n_outputs
             hooks = node._hooks
-            if hooks is not None or (node.__class__ is AccumulateGrad and node.variable._extra is not None):
+            is_leaf = node.__class__ is AccumulateGrad
+            # torch captures a non-leaf's gradient before its tensor hooks run, a leaf's after
+            if needed is not None and not is_leaf and node in capture_nodes:
+                _capture(node, grads_out, capture, captured)
+            if hooks is not None or (is_leaf and node.variable._extra is not None):
                 grads_out = _run_pre_hooks(node, hooks or {}, grads_out)
             edges = node._next
             if needed is not None:
-                if node in capture_nodes:
-                    for nr in range(node.n_outputs):
-                        slot = capture.get((node, nr))
-                        if slot is not None:
-                            captured[slot] = grads_out[nr]
-                if not any(e is not None and e[0] in needed for e in edges):
+                if is_leaf and node in capture_nodes:
+                    _capture(node, grads_out, capture, captured)
+                if not any(e and e[0] in needed for e in edges):
                     continue
             if grads_out[0] is not None or any(g is not None for g in grads_out):
                 grads_in = node._apply(grads_out)
@@ -103,7 +104,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             if not retain_graph:
                 node._release()
             for e, g in zip(edges, grads_in):
-                if e is None:
+                if not e:  # None (no gradient wanted) or False (a Python number operand)
                     continue
                 child, nr = e
                 if needed is not None and child not in needed:
@@ -128,6 +129,13 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     finally:
         _grad_enabled.reset(token)
     return captured
+
+
+def _capture(node, grads_out, capture, captured):
+    for nr in range(node.n_outputs):
+        slot = capture.get((node, nr))
+        if slot is not None:
+            captured[slot] = grads_out[nr]
 
 
 def _run_pre_hooks(node, hooks, grads_out):

@@ -115,11 +115,11 @@ class Node:
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(e is not None for e in self._next)
+        return tuple(bool(e) for e in self._next)
 
     def needs(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (rules skip the work when it does not)."""
-        return self._next[i] is not None
+        return bool(self._next[i])
 
     # ---- public Node API ------------------------------------------------------------------
     def name(self) -> str:
@@ -127,7 +127,9 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(e if e is not None else (None, 0) for e in self._next)
+        """``(node, output_nr)`` per tensor input; ``(None, 0)`` where it needs no gradient.
+        (An edge ``False`` stands for a Python number operand, which torch does not list.)"""
+        return tuple(e if e is not None else (None, 0) for e in self._next if e is not False)
 
     @property
     def metadata(self) -> dict:
@@ -158,7 +160,7 @@ class Node:
         return hooks.get(("tensor", output_nr))
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
         return self._apply(list(grads))

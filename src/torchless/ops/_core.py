@@ -12,7 +12,7 @@ The public function (``torchless.mul``, ``Tensor.mul``) is registered with ``reg
 
 from __future__ import annotations
 
-from .._dtype import DEFAULT, _promote_np, result_np_dtype
+from .._dtype import DEFAULT, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..autograd.graph import Node, _init_node
@@ -144,24 +144,40 @@ def binary(cls, x, y, *params) -> Tensor:
     else:
         raise TypeError(f"{cls.__name__[:-9].lower()}: expected a Tensor operand, got {type(x).__name__} and "
                         f"{type(y).__name__}")
-    data = cls.forward(xd, yd, *params)
+    try:
+        data = cls.forward(xd, yd, *params)
+    except ValueError:
+        raise _broadcast_error(x, y) from None
     rx = xt and x._rg
     ry = yt and y._rg
     if (rx or ry) and _enabled():
+        # an edge per operand: None where no gradient is wanted, False for a Python number
         if rx:
             vc = x._vc
             ex, vx = x._edge(), (vc[0] if vc else 0)
         else:
-            ex, vx = None, None
+            ex, vx = (None, _version(x)) if xt else (False, None)
         if ry:
             vc = y._vc
             ey, vy = y._edge(), (vc[0] if vc else 0)
         else:
-            ey, vy = None, (_version(y) if yt else None)
-        if rx is False and xt:
-            vx = _version(x)
+            ey, vy = (None, _version(y)) if yt else (False, None)
         return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x)
     return _wrap(data, None)
+
+
+def _broadcast_error(x, y):
+    a = x._data.shape if isinstance(x, Tensor) else ()
+    b = y._data.shape if isinstance(y, Tensor) else ()
+    for i in range(1, max(len(a), len(b)) + 1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and 1 not in (sa, sb):
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension "
+                f"{max(len(a), len(b)) - i}"
+            )
+    return RuntimeError(f"operands of shapes {list(a)} and {list(b)} could not be combined")
 
 
 def nary(cls, operands: tuple, *params, base=None) -> Tensor:
@@ -195,11 +211,25 @@ def _promote(cls, x, y, xd, yd):
     rd = result_np_dtype((x, y))
     if cls.float_result and rd.kind != "f":
         rd = DEFAULT.float.np
-    if isinstance(x, Tensor) and xd.dtype is not rd:
-        xd = xd.astype(rd)
-    if isinstance(y, Tensor) and yd.dtype is not rd:
-        yd = yd.astype(rd)
+    if isinstance(x, Tensor):
+        if xd.dtype is not rd:
+            xd = xd.astype(rd)
+    elif rd.kind in "iu" and isinstance(x, int):
+        xd = _wrapped_int(x, rd)
+    if isinstance(y, Tensor):
+        if yd.dtype is not rd:
+            yd = yd.astype(rd)
+    elif rd.kind in "iu" and isinstance(y, int):
+        yd = _wrapped_int(y, rd)
     return xd, yd
+
+
+def _wrapped_int(v: int, rd):
+    """A Python int in an integer dtype, wrapping around as torch does (NumPy would refuse)."""
+    info = np.iinfo(rd)
+    if info.min <= v <= info.max:
+        return v
+    return np.array(v).astype(rd)[()]
 
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
@@ -221,17 +251,4 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return g
 
 
-def as_tensor_like(value, like: Tensor) -> Tensor:
-    """A Python number or array as a tensor of ``like``'s dtype."""
-    if isinstance(value, Tensor):
-        return value
-    return _wrap(np.asarray(value, dtype=like._data.dtype), None)
-
-
-def promote_arrays(*tensors):
-    """The arrays of ``tensors`` cast to their common torch result dtype."""
-    rd = result_np_dtype(tensors)
-    return [t._data if t._data.dtype is rd else t._data.astype(rd) for t in tensors]
-
-
-__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to", "promote_arrays", "_promote_np"]
+__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to"]

@@ -22,6 +22,8 @@ class SoftmaxBackward0(Op):
 
     @staticmethod
     def forward(x, dim):
+        if x.ndim == 0:
+            return np.ones_like(x)
         e = np.exp(_shifted(x, dim))
         return e / np.sum(e, axis=dim, keepdims=True)
 
@@ -39,6 +41,8 @@ class LogSoftmaxBackward0(Op):
 
     @staticmethod
     def forward(x, dim):
+        if x.ndim == 0:
+            return np.zeros_like(x)
         s = _shifted(x, dim)
         return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
 
@@ -61,8 +65,6 @@ def _prepare(input, dim, dtype):
 def softmax(input, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     input, d = _prepare(input, dim, dtype)
-    if input._data.ndim == 0:
-        return unary(SoftmaxBackward0, input.reshape(1), 0).reshape(())
     return unary(SoftmaxBackward0, input, d)
 
 
@@ -70,6 +72,4 @@ def softmax(input, dim=None, dtype=None) -> Tensor:
 def log_softmax(input, dim=None, dtype=None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, without overflow."""
     input, d = _prepare(input, dim, dtype)
-    if input._data.ndim == 0:
-        return unary(LogSoftmaxBackward0, input.reshape(1), 0).reshape(())
     return unary(LogSoftmaxBackward0, input, d)

@@ -9,8 +9,8 @@ from ._core import _as_number, register
 from ._samples import B, I, T
 
 # sample arguments for the generated tests
-_PAIRS = [(T(3, 4), T(4)), (T(3), 0.5), (I([1, 2, 3]), I([[1], [3]])), (I([1, 2, 3]), 2), (T(3), I([0, 1, 2])),
-          (B([True, False]), True)]
+_PAIRS = [(T(3, 4), T(4)), (T(3), 0.5), (I([1, 2, 3]), I([[1], [3]])), (I([1, 2, 3]), 2),
+          (T(3), I([0, 1, 2])), (B([True, False]), True)]
 _MASKS = [(B([True, False, True, False]), B([[True], [False]])), (B([True, False]), I([0, 3])), (T(3), T(3))]
 
 

@@ -214,11 +214,22 @@ class PowBackward0(Op):
         return g * (e * x ** (e - 1)), None
 
 
+def _power(x, e):
+    """``x ** e`` for a tensor exponent: NumPy refuses negative integer powers of integers, which
+    torch computes (1 ** -n = 1, (-1) ** -n = +-1, anything else ** -n = 0)."""
+    if e.dtype.kind in "iu" and np.result_type(x, e).kind in "iu" and (e < 0).any():
+        negative = e < 0
+        out = np.power(x, np.where(negative, 0, e))
+        inverse = np.where(x == 1, 1, np.where(x == -1, np.where(e % 2 == 0, 1, -1), 0))
+        return np.where(negative, inverse, out).astype(out.dtype)
+    return np.power(x, e)
+
+
 class PowBackward1(Op):
     """x ** y: d/dx = y * x**(y-1), d/dy = x**y * log(x) (taken as 0 where x = 0 and y >= 0)"""
 
     save_output = True
-    forward = staticmethod(np.power)
+    forward = staticmethod(_power)
 
     def backward(self, g):
         x, y = self.saved
@@ -235,15 +246,15 @@ class PowBackward2(Op):
     """c ** y: d/dy = c**y * log(c)"""
 
     save_output = True
-    forward = staticmethod(np.power)
+    forward = staticmethod(_power)
 
     def backward(self, g):
         c, _ = self.saved
         return None, g * (self.out * math.log(c)) if c != 0 else g * 0
 
 
-@register(inplace="pow_", samples=[(T(3, 4, lo=0.5), 2), (T(3, lo=0.5), 3), (T(3, lo=0.5), 2.5), (T(3, lo=0.5), -1.5),
-                                   (T(3, 4, lo=0.5), T(4)), (2.0, T(3))])
+@register(inplace="pow_", samples=[(T(3, 4, lo=0.5), 2), (T(3, lo=0.5), 3), (T(3, lo=0.5), 2.5),
+                                   (T(3, lo=0.5), -1.5), (T(3, 4, lo=0.5), T(4)), (2.0, T(3))])
 def pow(input, exponent) -> Tensor:  # noqa: A001
     """``input ** exponent`` for tensor or number on either side."""
     if not isinstance(input, Tensor):
@@ -343,7 +354,8 @@ def _erf(x):
 
 erf = _unary("ErfBackward0", _erf, lambda s, g, x: g * (TWO_OVER_SQRT_PI * (-(x * x)).exp()), name="erf")
 # rounding: the derivative is zero almost everywhere
-sign = _unary("SignBackward0", np.sign, _zero, name="sign", float_result=False)
+sign = _unary("SignBackward0", lambda x: np.sign(x) if x.dtype.kind != "b" else x.copy(), _zero, name="sign",
+              float_result=False)
 floor = _unary("FloorBackward0", np.floor, _zero, name="floor", float_result=False)
 ceil = _unary("CeilBackward0", np.ceil, _zero, name="ceil", float_result=False)
 trunc = _unary("TruncBackward0", np.trunc, _zero, name="trunc", float_result=False)
@@ -440,18 +452,30 @@ class ClampBackward0(Op):
         return sum_to(g * inside, x.shape), glo, ghi
 
 
-@register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2), (T(3, 4), T(4), T(3, 4, lo=2))])
+@register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2),
+                                     (T(3, 4), T(4), T(3, 4, lo=2))])
 def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
     """Limit each element to ``[min, max]``; bounds may be numbers or tensors."""
     from ._core import nary
 
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    input = _clamp_operand(input, min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         lo = min if min is None or isinstance(min, Tensor) else full_like_scalar(min, input)
         hi = max if max is None or isinstance(max, Tensor) else full_like_scalar(max, input)
         return nary(ClampBackward0, (input, lo, hi))
     return unary(ClampBackward1, input, min, max)
+
+
+def _clamp_operand(input, lo, hi):
+    """``input`` in the dtype torch clamps in: the result type of it and its bounds."""
+    if input._data.dtype.kind == "f" and not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
+        return input  # a float tensor keeps its dtype against Python numbers
+    from .._dtype import result_np_dtype
+
+    rd = result_np_dtype(tuple(v for v in (input, lo, hi) if v is not None))
+    return input if input._data.dtype is rd else input.to(_dtype_of(rd))
 
 
 def full_like_scalar(v, like):
@@ -482,6 +506,7 @@ def clamp_min(input, min) -> Tensor:  # noqa: A002
     """``max(input, min)``"""
     from ._core import nary
 
+    input = _clamp_operand(input, min, None)
     if isinstance(min, Tensor):
         return nary(ClampMinBackward1, (input, min, None))
     return unary(ClampMinBackward0, input, min, None)
@@ -492,6 +517,7 @@ def clamp_max(input, max) -> Tensor:  # noqa: A002
     """``min(input, max)``"""
     from ._core import nary
 
+    input = _clamp_operand(input, None, max)
     if isinstance(max, Tensor):
         return nary(ClampMaxBackward1, (input, None, max))
     return unary(ClampMaxBackward0, input, None, max)
@@ -552,8 +578,8 @@ class WhereBackward0(Op):
 
 
 # the method form takes self as ``input``: x.where(condition, other) (see below)
-@register(method=False, samples=[(B([True, False, False, True]), T(3, 4), T(4)), (B([[True], [False]]), T(2, 3), 0.5),
-                                 (B([False, True, True]), -1.0, T(3))])
+@register(method=False, samples=[(B([True, False, False, True]), T(3, 4), T(4)),
+                                 (B([[True], [False]]), T(2, 3), 0.5), (B([False, True, True]), -1.0, T(3))])
 def where(condition, input=None, other=None) -> Tensor:
     """Pick ``input`` where ``condition`` holds and ``other`` elsewhere (numbers allowed)."""
     from ._core import nary

@@ -163,6 +163,8 @@ class GatherBackward0(Op):
 
     @staticmethod
     def forward(x, dim, index):
+        # the index may be smaller than x along the other dims: those entries are not read
+        x = x[tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))]
         return np.take_along_axis(x, index, dim)
 
     def backward(self, g):
@@ -172,7 +174,7 @@ class GatherBackward0(Op):
 
 
 @register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]])), (T(3, 4), 0, I([[0, 1, 2, 0], [2, 2, 1, 0]])),
-                   (T(3, 4), -1, I([[3], [0], [3]]))])
+                   (T(3, 4), -1, I([[3], [0], [3]])), (T(3, 4), 1, I([[0], [2]]))])
 def gather(input, dim, index) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -210,8 +212,9 @@ class ScatterAddBackward0(Op):
         return (g if self.needs(0) else None), gsrc
 
 
-@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]), T(3, 2)), (T(3, 4), 0, I([[0, 1, 2, 0], [2, 2, 1, 0]]), T(2, 4)),
-                   (T(3, 4), 1, I([[0, 0], [1, 1]]), T(3, 3))])
+@register(samples=[(T(3, 4), 1, I([[0, 1], [2, 3], [1, 1]]), T(3, 2)),
+                   (T(3, 4), 0, I([[0, 1, 2, 0], [2, 2, 1, 0]]), T(2, 4)),
+                   (T(3, 4), 1, I([[0, 0], [1, 1]]), T(2, 2))])
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -232,7 +235,8 @@ class IndexSelectBackward0(Op):
         return (embed(g, self.shapes[0], (slice(None),) * dim + (index,), True),)
 
 
-@register(samples=[(T(4, 3), 0, I([0, 2, 2])), (T(4, 3), 1, I([1])), (T(4, 3), -1, I([2, 0])), (T(4), 0, I([3, 3, 1]))])
+@register(samples=[(T(4, 3), 0, I([0, 2, 2])), (T(4, 3), 1, I([1])), (T(4, 3), -1, I([2, 0])),
+                   (T(4), 0, I([3, 3, 1]))])
 def index_select(input, dim, index) -> Tensor:
     """The entries at ``index`` (a 1-d integer tensor) along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
@@ -261,6 +265,12 @@ class MaskedFillBackward0(Op):
         return gx, None, gv
 
 
+class MaskedFillBackward1(MaskedFillBackward0):
+    """masked_fill with a 0-d tensor value"""
+
+    __slots__ = ()
+
+
 @register(inplace="masked_fill_", samples=[(T(3, 4), B([True, False, True, False]), 0.5),
                                            (T(3, 4), B([[True], [False], [True]]), T())])
 def masked_fill(input, mask, value) -> Tensor:
@@ -272,4 +282,5 @@ def masked_fill(input, mask, value) -> Tensor:
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value._data.ndim} dimension(s)."
         )
-    return nary(MaskedFillBackward0, (input, mask, value))
+    cls = MaskedFillBackward1 if isinstance(value, Tensor) else MaskedFillBackward0
+    return nary(cls, (input, mask, value))

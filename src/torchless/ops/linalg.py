@@ -267,7 +267,8 @@ class EinsumBackward0(Op):
 
 @register(method=False, samples=[("ij,jk->ik", T(3, 4), T(4, 2)), ("i,i->", T(3), T(3)), ("ij->ji", T(2, 3)),
                                  ("bij,bjk->bik", T(2, 3, 4), T(2, 4, 2)), ("ij,kj", T(2, 3), T(4, 3)),
-                                 ("ij,j,k->ik", T(2, 3), T(3), T(2)), ("ij->", T(2, 3)), ("ij,ij->i", [T(2, 3), T(2, 3)])])
+                                 ("ij,j,k->ik", T(2, 3), T(3), T(2)), ("ij->", T(2, 3)),
+                                 ("ij,ij->i", [T(2, 3), T(2, 3)])])
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -282,4 +283,6 @@ def einsum(equation, *operands) -> Tensor:
     for s in eq.split("->")[0].split(","):
         if len(set(s)) != len(s):
             raise RuntimeError("torchless einsum does not support repeated subscripts in one operand (diagonals)")
+    if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and len(eq.split("->")[1]) < len(ins):
+        operands = (operands[0].long(),)  # a sum: integers and bools are summed in int64, as by torch.sum
     return nary(EinsumBackward0, tuple(operands), eq)

@@ -13,7 +13,15 @@ from ._samples import B, T
 
 
 def dims_of(dim, ndim: int):
-    """``dim`` as a sorted tuple of non-negative ints; None (or ()) means every dim."""
+    """``dim`` as a sorted tuple of non-negative ints; None (or ()) means every dim.
+
+    A 0-d tensor accepts dim 0 and -1, which name no dim of its array: ().
+    """
+    if ndim == 0:
+        if dim is not None:
+            for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
+                _wrap_dim(d, 0)  # (raises for anything but 0 and -1)
+        return ()
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
@@ -213,11 +221,16 @@ class MaxBackward0(Op):
 
     @classmethod
     def forward(cls, x, dim, keepdim, idx):
-        return np.take_along_axis(x, idx, dim) if keepdim else np.take_along_axis(x, idx, dim).squeeze(dim)
+        if x.ndim == 0:  # a 0-d tensor is its own maximum
+            return x.copy()
+        picked = np.take_along_axis(x, idx, dim)
+        return picked if keepdim else picked.squeeze(dim)
 
     def backward(self, g):
         (x,) = self.saved
         dim, keepdim, idx = self._params
+        if x._data.ndim == 0:
+            return (g,)
         mask = np.arange(x._data.shape[dim]).reshape((-1,) + (1,) * (x._data.ndim - dim - 1)) == idx
         if not keepdim:
             g = g.unsqueeze(dim)
@@ -251,14 +264,13 @@ def _max_min(input, dim, keepdim, which, other=None):
     idx = np.expand_dims(arg(x, axis=d), d)
     if input._data.ndim == 0:
         idx = idx.reshape(())
-        values = unary(MaxBackward0 if which == "max" else MinBackward0, input, 0, True, idx) if False else input.clone()
-        return (return_types_max if which == "max" else return_types_min)(values, _wrap(idx.astype(np.int64), None))
     values = unary(MaxBackward0 if which == "max" else MinBackward0, input, d, keepdim, idx)
-    indices = idx if keepdim else idx.squeeze(d)
+    indices = idx if keepdim or idx.ndim == 0 else idx.squeeze(d)
     return (return_types_max if which == "max" else return_types_min)(values, _wrap(indices.astype(np.int64), None))
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),), (T(), 0), (T(3, 4), T(4))])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),), (T(), 0),
+                   (T(3, 4), T(4))])
 def max(input, dim=None, keepdim=False):  # noqa: A001
     """The largest element, or (values, indices) along ``dim``."""
     return _max_min(input, dim, keepdim, "max")
@@ -355,8 +367,8 @@ def _correction(unbiased, correction):
     return 0 if unbiased is False else 1
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)), (T(3, 4), 1, {"correction": 0}),
-                   (T(3, 4), 1, False)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)),
+                   (T(3, 4), 1, {"correction": 0}), (T(3, 4), 1, False)])
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
@@ -364,8 +376,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)), (T(3, 4), 1, {"correction": 0}),
-                   (T(3, 4), 1, False)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)),
+                   (T(3, 4), 1, {"correction": 0}), (T(3, 4), 1, False)])
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
     return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
@@ -408,8 +420,8 @@ class LinalgVectorNormBackward0(Op):
         return (g * where(out == 0, 0.0, x * x.abs() ** (p - 2) / out ** (p - 1)),)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True), (T(3, 4), float("inf")), (T(3, 4), 2, (0, 1)),
-                   (T(3, 4), 1.5, -1), (T(),)])
+@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True), (T(3, 4), float("inf")),
+                   (T(3, 4), 2, (0, 1)), (T(3, 4), 1.5, -1), (T(),)])
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default; "fro" is the 2-norm)."""
     if p == "fro" or p is None:

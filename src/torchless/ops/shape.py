@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap_dim
 from ..backend import np
 from ._core import Op, nary, register, sum_to, unary
 from ._samples import T
@@ -60,7 +60,8 @@ class UnsafeViewBackward0(ViewBackward0):
     forward = staticmethod(np.reshape)
 
 
-@register(samples=[(T(3, 4), (4, 3)), (T(3, 4), (-1,)), (T(2, 6), (2, 3, 2)), (T(), (1,)), (T(3, 4), 2, -1, 2), (T(1), ())])
+@register(samples=[(T(3, 4), (4, 3)), (T(3, 4), (-1,)), (T(2, 6), (2, 3, 2)), (T(), (1,)),
+                   (T(3, 4), (2, -1, 2)), (T(1), ())])
 def reshape(input, *shape) -> Tensor:
     """The same elements in a new shape (a view when the layout allows).
 
@@ -155,7 +156,8 @@ class UnsqueezeBackward0(SqueezeBackward0):
     __slots__ = ()
 
 
-@register(samples=[(T(3, 1, 4),), (T(3, 1, 4), 1), (T(1, 3, 1), (0, 2)), (T(3, 1, 4), 0), (T(1, 3, 1), -1), (T(),)])
+@register(samples=[(T(3, 1, 4),), (T(3, 1, 4), 1), (T(1, 3, 1), (0, 2)), (T(3, 1, 4), 0), (T(1, 3, 1), -1),
+                   (T(),)])
 def squeeze(input, dim=None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
     shape = input._data.shape
@@ -190,7 +192,8 @@ class ExpandBackward0(Op):
         return (sum_to(g, self.shapes[0]),)
 
 
-@register(function=False, samples=[(T(3, 1), (3, 4)), (T(4), (2, 3, 4)), (T(3, 1), (-1, 5)), (T(3, 1), 2, 3, 4)])
+@register(function=False, samples=[(T(3, 1), (3, 4)), (T(4), (2, 3, 4)), (T(3, 1), (-1, 5)),
+                                   (T(3, 1), 2, 3, 4)])
 def expand(input, *sizes) -> Tensor:
     """A broadcast view of ``input`` with the given sizes (-1 keeps a size)."""
     sizes = _shape_arg(sizes)
@@ -278,7 +281,7 @@ class TransposeBackward0(Op):
 
     @staticmethod
     def forward(x, d0, d1):
-        return np.swapaxes(x, d0, d1)
+        return np.swapaxes(x, d0, d1) if x.ndim else x.view()  # (a 0-d tensor accepts dims 0 and -1)
 
     def backward(self, g):
         d0, d1 = self._params
@@ -330,6 +333,8 @@ Tensor.mT = property(_mT)
 def movedim(input, source, destination) -> Tensor:
     """Move dims ``source`` to positions ``destination``."""
     n = input._data.ndim
+    if n == 0:
+        return permute(input, ())
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     src = [_wrap_dim(d, n) for d in src]
@@ -389,11 +394,12 @@ class FlipBackward0(Op):
         return (g.flip(self._params[0]),)
 
 
-@register(samples=[(T(3, 4), (0,)), (T(3, 4), (0, 1)), (T(2, 3, 4), -1), (T(2, 3, 4), 0, 2)])
+@register(samples=[(T(3, 4), (0,)), (T(3, 4), (0, 1)), (T(2, 3, 4), (-1,)), (T(2, 3, 4), (0, 2)),
+                   (T(), (0,))])
 def flip(input, *dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
-    dims = _shape_arg(dims)
-    return unary(FlipBackward0, input, tuple(_wrap_dim(d, input._data.ndim) for d in dims))
+    dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
+    return unary(FlipBackward0, input, dims if input._data.ndim else ())
 
 
 class RollBackward0(Op):
