@@ -224,11 +224,6 @@ def _outcome(fn, lib, a, b):
 
 def _known_bug(op, dtype, kind, other):
     """Why this pair is known to differ from torch (a bug outside the op files), or None."""
-    if (op in ("add", "sub", "mul", "+", "-", "*") and kind == "scalar" and type(other) is int
-            and dtype not in ("bool",) and not np.iinfo(dtype).min <= other <= np.iinfo(dtype).max
-            if dtype.startswith(("int", "uint")) else False):
-        return ("_core.binary passes a Python int that does not fit the tensor's integer dtype to NumPy, "
-                "which raises OverflowError; torch casts it to the dtype, wrapping (uint8 tensor + -2)")
     other_is_bool = other is True or other == "bool"
     if op == "-" and (dtype == "bool") != other_is_bool:  # (bool - bool: NumPy refuses too)
         return "operators.py: the - operator accepts bool operands; torch raises RuntimeError"

@@ -369,7 +369,7 @@ def _alias(t: Tensor) -> Tensor:
 
 def _rebase_base_of(view: Tensor) -> None:
     """A Function modified a view in place: its base now takes that region from the Function."""
-    from ..ops.indexing import rebase_on_view
+    from ..ops.inplace import rebase_on_view
 
     rebase_on_view(view)
 

@@ -585,7 +585,7 @@ def _call_functions_with_undefined_grads(outputs: list, handled: Callable, all_z
                 grads = handled(lambda n=node: n._apply([None] * n.n_outputs), which)
             all_zero(grads, which, f"the gradient {node.name()} returned for its input")
             edges = [e for e, g in zip(node._next, grads) if g is None]
-        stack.extend(e[0] for e in edges if e is not None)
+        stack.extend(e[0] for e in edges if e)
 
 
 def _run_checks(

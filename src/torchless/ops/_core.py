@@ -98,7 +98,16 @@ def _finish(cls, data, edges, saved, versions, params, base):
         if vc is None:
             vc = base._vc = [0]
         out._vc = vc
-        out._base = base if base._base is None else base._base
+        # a view remembers how it was taken from its root base, so that an in-place change
+        # of the view can be recorded on the base (see ops/inplace.py)
+        step = ((cls, params),)
+        root = base._base
+        if root is None:
+            out._base = base
+            out._extra = {"view_steps": step}
+        else:
+            out._base = root
+            out._extra = {"view_steps": base._extra["view_steps"] + step}
     return out
 
 

@@ -75,10 +75,7 @@ def getitem(self, index) -> Tensor:
         kind = {int: SelectBackward0, type(None): UnsqueezeBackward0}.get(type(index), SliceBackward0)
         if kind is UnsqueezeBackward0:
             return unary(UnsqueezeBackward0, self, (1,) + self._data.shape)
-        out = unary(kind, self, idx)
-        if self._base is None:  # remembered so that an in-place op on the view can rebase self
-            out._extra = {"view_index": idx}
-        return out
+        return unary(kind, self, idx)
     try:
         return index_get(self, idx, True)
     except IndexError as e:
@@ -88,71 +85,49 @@ def getitem(self, index) -> Tensor:
 Tensor.__getitem__ = getitem
 
 
-class CopySlices(Op):
-    """x[index] = v: x's gradient is g with the overwritten places zeroed, v's is g[index]"""
+class IndexPutBackward0(Op):
+    """x with v put at an advanced index: x's gradient is g with those places zeroed, v's is g[index]"""
 
     saves_operands = False
 
+    @staticmethod
+    def forward(x, v, index):
+        out = x.copy()
+        out[index] = v
+        return out
+
     def backward(self, g):
-        index, advanced, vshape = self._params
+        (index,) = self._params
         gx = gv = None
         if self.needs(0):
             mask = np.ones(g._data.shape, dtype=bool)
             mask[index] = False
             gx = g * _wrap(mask, None)
         if self.needs(1):
-            gv = sum_to(index_get(g, index, advanced), vshape)
+            gv = sum_to(index_get(g, index, True), self.shapes[1])
         return gx, gv
 
 
+def index_put(input, index, value) -> Tensor:
+    """A copy of ``input`` with ``value`` put at the (advanced) ``index``."""
+    return nary(IndexPutBackward0, (input, value), index)
+
+
 def setitem(self, index, value) -> None:
-    from .inplace import check_inplace, rebase
+    """``self[index] = value``: a copy into the view ``self[index]`` for basic indices (so the
+    change reaches self's history as torch's CopySlices), an index_put for advanced ones."""
+    from .inplace import apply_inplace, copy_
 
     idx, advanced = _normalize(index)
-    if not advanced:
-        _check_bounds(self, idx)
-    track = check_inplace(self, value)
-    v = value._data if isinstance(value, Tensor) else value
-    if isinstance(v, np.ndarray) and v.dtype != self._data.dtype:
-        v = v.astype(self._data.dtype)
-    old_shape = self._data.shape
-    if track:
-        target_shape = np.empty(old_shape, dtype=bool)[idx].shape
-        vshape = value._data.shape if isinstance(value, Tensor) else ()
-        vt = value if isinstance(value, Tensor) else None
-        if vt is not None:
-            np.broadcast_shapes(vshape, target_shape)  # raises like torch for a mismatch
-    self._data[idx] = v
-    if track:
-        node = CopySlices()
-        node.shapes = None
-        from ..autograd.graph import _init_node
-
-        _init_node(node, (self._edge(), vt._edge() if vt is not None and vt._rg else None), (), None,
-                   (idx, advanced, vshape))
-        rebase(self, node)
-    self._bump()
+    if advanced:
+        if isinstance(value, Tensor) and value._data.dtype is not self._data.dtype:
+            value = value.to(self.dtype)
+        apply_inplace(self, index_put, "index_put_", idx, value)
+    else:
+        copy_(getitem(self, index), value)
 
 
 Tensor.__setitem__ = setitem
-
-
-def rebase_on_view(view: Tensor) -> None:
-    """``view`` (made by indexing) got a new history in place: its base takes that region from it."""
-    from ..autograd.graph import _init_node
-    from .inplace import rebase
-
-    base = view._base
-    extra = view._extra
-    if extra is None or "view_index" not in extra:
-        raise RuntimeError(
-            "torchless: an in-place change recorded on a view is supported for views made by indexing (x[...]) "
-            "only; clone the view first"
-        )
-    node = CopySlices()
-    node.shapes = None
-    _init_node(node, (base._edge(), view._edge()), (), None, (extra["view_index"], False, view._data.shape))
-    rebase(base, node)
 
 
 # ---- gather, scatter_add, index_select, masked_fill ------------------------------------------

@@ -78,13 +78,8 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
         _write(self, out._data, name)
         self._bump()
         return self
-    if self._base is not None and self._extra is not None and "view_index" in self._extra:
+    if self._base is not None:
         return _inplace_on_view(self, fn, name, args, kwargs)
-    if self._base is not None and (self._base._rg or self._base.grad_fn is not None):
-        raise RuntimeError(
-            f"torchless: {name} on a view of a tensor that requires grad is only supported for views made by "
-            "indexing (x[...]); apply it out of place, or to the base tensor."
-        )
     # the node must see the old value: keep a copy with the old history
     old = _wrap(self._data.copy(), self.grad_fn)
     old._rg, old._output_nr = self._rg, self._output_nr
@@ -103,13 +98,71 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     return self
 
 
+# ---- in-place changes of views --------------------------------------------------------------------
+def replay(steps, t: Tensor) -> Tensor:
+    """Take the view described by ``steps`` of ``t`` again, as recorded (differentiable) ops."""
+    for cls, params in steps:
+        if cls.__name__ == "ViewBackward0":  # t may be a gradient whose layout needs a copy
+            t = t.reshape(params[0])
+        else:
+            t = _core.unary(cls, t, *params)
+    return t
+
+
+def replay_array(steps, a: np.ndarray) -> np.ndarray:
+    """The same view of a NumPy array (writable when ``a`` is)."""
+    for cls, params in steps:
+        a = cls.forward(a, *params)
+    return a
+
+
+class CopySlices(_core.Op):
+    """An in-place change of a view, seen from its base: the view's region now comes from
+    ``new``. d/dbase = g with that region zeroed; d/dnew = that region of g."""
+
+    saves_operands = False
+
+    def backward(self, g):
+        (steps,) = self._params
+        gb = gn = None
+        if self.needs(0):
+            mask = np.ones(self.shapes[0], dtype=g._data.dtype)
+            replay_array(steps, mask)[...] = 0
+            gb = g * _wrap(mask, None)
+        if self.needs(1):
+            gn = replay(steps, g)
+        return gb, gn
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+
+def rebase_on_view(view: Tensor) -> None:
+    """``view`` got a new history in place: its base now takes that region from it."""
+    from ..autograd.graph import _init_node
+
+    base = view._base
+    node = CopySlices()
+    node.shapes = (base._data.shape, view._data.shape)
+    edges = (base._edge() if base._rg else None, view._edge() if view._rg else None)
+    _init_node(node, edges, (), None, (view._extra["view_steps"],))
+    rebase(base, node)
+
+
 def _inplace_on_view(self, fn, name, args, kwargs):
-    """An in-place op on x[index] where x is recorded: x[index] = op(x[index]) on the base."""
-    base, index = self._base, self._extra["view_index"]
-    new = fn(base[index].clone(), *args, **kwargs)  # a clone: writing into base must not change what fn saved
-    base[index] = new
-    fresh = base[index]
-    self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True
+    """An in-place op on a view of a recorded base: base = base with the view's region replaced
+    by op(view); the view then becomes a fresh view of the base's new history."""
+    base, steps = self._base, self._extra["view_steps"]
+    # a clone: the write into the base's memory below must not change what fn saved
+    new = fn(replay(steps, base).clone(), *args, **kwargs)
+    _write(self, new._data, name)
+    self._bump()
+    if base._rg or new._rg:
+        view = _wrap(self._data, new.grad_fn)
+        view._rg, view._base, view._extra = new._rg, base, self._extra
+        rebase_on_view(view)
+        fresh = replay(steps, base)
+        self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True
     return self
 
 
@@ -130,25 +183,55 @@ def install() -> None:
             setattr(Tensor, info.inplace, _make_inplace(info.inplace, fn))
 
 
-def zero_(self: Tensor) -> Tensor:
-    """Fill with zeros, in place."""
-    return fill_(self, 0)
+class CopyBackwards(_core.Op):
+    """copy_: the old value gets no gradient; the source gets g summed to its shape"""
+
+    saves_operands = False
+
+    @staticmethod
+    def forward(x, src):
+        try:
+            return np.broadcast_to(src, x.shape).astype(x.dtype)
+        except ValueError:
+            raise RuntimeError(
+                f"The size of tensor a ({x.shape[-1] if x.ndim else 1}) must match the size of tensor b "
+                f"({np.shape(src)[-1] if np.ndim(src) else 1}): cannot copy a tensor of shape {list(np.shape(src))} "
+                f"into one of shape {list(x.shape)}"
+            ) from None
+
+    def backward(self, g):
+        sx, ss = self.shapes
+        gx = g * 0 if self.needs(0) else None
+        gs = _core.sum_to(g, ss) if self.needs(1) else None
+        return gx, gs
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+
+def _copy(s, v):
+    return _core.nary(CopyBackwards, (s, v))
 
 
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a 0-d tensor), in place."""
-    from .._creation import full_like
-
-    if isinstance(value, Tensor):
-        return apply_inplace(self, lambda s, v: v.to(s.dtype).expand(s._data.shape).clone(), "fill_", value)
-    return apply_inplace(self, lambda s: full_like(s, value), "fill_")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+        )
+    return copy_(self, value)
 
 
 def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
     if not isinstance(src, Tensor):
-        src = _wrap(np.asarray(src), None)
-    return apply_inplace(self, lambda s, v: v.to(s.dtype).expand(s._data.shape).clone(), "copy_", src)
+        src = _wrap(np.asarray(src, dtype=self._data.dtype), None)
+    return apply_inplace(self, _copy, "copy_", src)
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros, in place."""
+    return fill_(self, 0)
 
 
 Tensor.zero_ = zero_
