@@ -66,39 +66,40 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     deps = _count_dependencies(roots)
-    needed = None
-    captured = None
+    needed = captured = None
     if capture is not None:
         captured = [None] * (max(capture.values()) + 1 if capture else 0)
-        targets = {node for node, _ in capture}
-        needed = _needed(roots, targets)
-        capture_nodes = targets
+        needed = _needed(roots, {node for node, _ in capture})
 
     ready = [n for n in roots if n not in deps]
+    pop_ready, push_ready = ready.pop, ready.append
+    pop_buffer, get_buffer = buffers.pop, buffers.get
     token = _grad_enabled.set(create_graph)
     try:
         while ready:
-            node = ready.pop()
-            grads_out = buffers.pop(node, None)
+            node = pop_ready()
+            grads_out = pop_buffer(node, None)
             if grads_out is None:
                 grads_out = [None] * node.n_outputs
             hooks = node._hooks
             is_leaf = node.__class__ is AccumulateGrad
-            # torch captures a non-leaf's gradient before its tensor hooks run, a leaf's after
-            if needed is not None and not is_leaf and node in capture_nodes:
-                _capture(node, grads_out, capture, captured)
-            if hooks is not None or (is_leaf and node.variable._extra is not None):
-                grads_out = _run_pre_hooks(node, hooks or {}, grads_out)
-            edges = node._next
             if needed is not None:
-                if is_leaf and node in capture_nodes:
+                # torch captures a non-leaf's gradient before its tensor hooks run, a leaf's after
+                if not is_leaf:
                     _capture(node, grads_out, capture, captured)
-                if not any(e and e[0] in needed for e in edges):
+                if hooks is not None or is_leaf:
+                    grads_out = _run_pre_hooks(node, hooks, grads_out)
+                if is_leaf:
+                    _capture(node, grads_out, capture, captured)
+                if not any(e and e[0] in needed for e in node._next):
                     continue
+            elif hooks is not None or is_leaf:
+                grads_out = _run_pre_hooks(node, hooks, grads_out)
+            edges = node._next
             if grads_out[0] is not None or any(g is not None for g in grads_out):
                 grads_in = node._apply(grads_out)
                 if hooks is not None and "post" in hooks:
-                    grads_in = _run_post_hooks(node, hooks["post"], grads_in, grads_out)
+                    grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
             if not retain_graph:
@@ -110,7 +111,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                 if needed is not None and child not in needed:
                     continue
                 if g is not None:
-                    buf = buffers.get(child)
+                    buf = get_buffer(child)
                     if buf is None:
                         if child.n_outputs == 1:
                             buffers[child] = [g]
@@ -125,7 +126,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     deps[child] = d
                 else:
                     del deps[child]
-                    ready.append(child)
+                    push_ready(child)
     finally:
         _grad_enabled.reset(token)
     return captured
@@ -139,22 +140,24 @@ def _capture(node, grads_out, capture, captured):
 
 
 def _run_pre_hooks(node, hooks, grads_out):
+    """Tensor hooks (Tensor.register_hook; retain_grad last), then the node's pre-hooks."""
+    leaf_hooks = node._tensor_hooks(0) if node.__class__ is AccumulateGrad else None
+    if hooks is None and not leaf_hooks:
+        return grads_out
+    hooks = hooks or {}
     grads_out = list(grads_out)
     for nr in range(node.n_outputs):
-        for kind in (("tensor", nr), ("retain", nr)):
-            table = hooks.get(kind)
+        tables = (leaf_hooks,) if leaf_hooks else (hooks.get(("tensor", nr)),)
+        for table in tables:
             if table and grads_out[nr] is not None:
                 for fn in tuple(table.values()):
                     r = fn(grads_out[nr])
-                    if r is not None and kind[0] == "tensor":
+                    if r is not None:
                         grads_out[nr] = r
-    if node.__class__ is AccumulateGrad:
-        table = node._tensor_hooks(0)
-        if table and grads_out[0] is not None:
-            for fn in tuple(table.values()):
-                r = fn(grads_out[0])
-                if r is not None:
-                    grads_out[0] = r
+        retain = hooks.get(("retain", nr))
+        if retain and grads_out[nr] is not None:
+            for fn in tuple(retain.values()):
+                fn(grads_out[nr])
     pre = hooks.get("pre")
     if pre:
         for fn in tuple(pre.values()):
@@ -164,7 +167,8 @@ def _run_pre_hooks(node, hooks, grads_out):
     return grads_out
 
 
-def _run_post_hooks(node, post, grads_in, grads_out):
+def _run_post_hooks(post, grads_in, grads_out):
+    """The node's post-hooks: ``fn(grad_inputs, grad_outputs)`` may return new grad_inputs."""
     grads_in = tuple(grads_in)
     for fn in tuple(post.values()):
         r = fn(grads_in, tuple(grads_out))
