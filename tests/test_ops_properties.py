@@ -224,9 +224,6 @@ def _outcome(fn, lib, a, b):
 
 def _known_bug(op, dtype, kind, other):
     """Why this pair is known to differ from torch (a bug outside the op files), or None."""
-    other_is_bool = other is True or other == "bool"
-    if op == "-" and (dtype == "bool") != other_is_bool:  # (bool - bool: NumPy refuses too)
-        return "operators.py: the - operator accepts bool operands; torch raises RuntimeError"
     return None
 
 

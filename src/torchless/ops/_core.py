@@ -66,6 +66,7 @@ class Op(Node):
     save_output = False  # set when the rule reads self.out
     is_view = False  # the output shares memory (and the version counter) with operand 0
     float_result = False  # integer operands are computed in the default float dtype
+    rejects_bool = False  # torch refuses bool operands (subtraction)
 
     @staticmethod
     def forward(*args):
@@ -142,13 +143,13 @@ def binary(cls, x, y, *params) -> Tensor:
             if y.__class__ not in _number:
                 y = _as_number(y)
             yd = y
-            if xd.dtype.kind != "f":
+            if xd.dtype.kind != "f" or y.__class__ is bool:
                 xd, yd = _promote(cls, x, y, xd, yd)
     elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
         xd, yd = x, y._data
-        if yd.dtype.kind != "f":
+        if yd.dtype.kind != "f" or x.__class__ is bool:
             xd, yd = _promote(cls, x, y, xd, yd)
     else:
         raise TypeError(f"{cls.__name__[:-9].lower()}: expected a Tensor operand, got {type(x).__name__} and "
@@ -218,6 +219,12 @@ def _promote(cls, x, y, xd, yd):
     """Cast the operands' arrays to torch's result dtype (Python numbers stay numbers:
     NumPy treats them as weak, so they take the array's dtype)."""
     rd = result_np_dtype((x, y))
+    if cls.rejects_bool and any(v.__class__ is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+                                for v in (x, y)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+            "mask, use the `~` or `logical_not()` operator instead."
+        )
     if cls.float_result and rd.kind != "f":
         rd = DEFAULT.float.np
     if isinstance(x, Tensor):

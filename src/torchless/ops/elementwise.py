@@ -30,6 +30,7 @@ class SubBackward0(Op):
     """sub: d/dx = 1, d/dy = -1"""
 
     saves_operands = False
+    rejects_bool = True
     forward = staticmethod(np.subtract)
 
     def backward(self, g):
@@ -89,11 +90,6 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` (torch.sub(number, tensor) is a SubBackward0 too: only the
     ``number - tensor`` operator makes an RsubBackward1)"""
-    for v in (input, other):
-        if v.__class__ is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b"):
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
-                "mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = other * alpha
     return binary(SubBackward0, input, other)
