@@ -1438,17 +1438,7 @@ OPS_FOR_NAMES = {
 }
 
 
-SCALAR_OPERAND = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x * 2, x + 1, 1 + x, x / 3 list no (None, 0) edge for the Python number; "
-    "torch (a Tensor overload with a wrapped number) lists one",
-)
-
-
-@pytest.mark.parametrize(
-    "op",
-    [pytest.param(k, marks=SCALAR_OPERAND) if k in ("mul", "add", "radd", "div") else k for k in OPS_FOR_NAMES],
-)
+@pytest.mark.parametrize("op", list(OPS_FOR_NAMES))
 def test_grad_fn_names_and_next_functions_vs_torch(op):
     def f(torch):
         x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)

@@ -222,17 +222,12 @@ def _outcome(fn, lib, a, b):
     return str(out.dtype), out
 
 
-def _known_bug(op, dtype, kind, other):
-    """Why this pair is known to differ from torch (a bug outside the op files), or None."""
-    return None
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("op", sorted(PROMOTING))
 def test_type_promotion_matches_torch(op, dtype):
     """``dtype`` tensor <op> every other operand kind, in both orders: torch's result dtype and values."""
     fn = PROMOTING[op]
-    mismatches, known = [], set()
+    mismatches = []
     for kind, other in _operands():
         for swapped in (False, True):
             if swapped and kind == "tensor":
@@ -260,13 +255,6 @@ def test_type_promotion_matches_torch(op, dtype):
                 tol = 1e-3 if got_kind == "torch.float16" else 1e-6
                 if not np.allclose(g, w, rtol=tol, atol=tol, equal_nan=True):
                     problem = f"{pair}: torchless {g.tolist()}, torch {w.tolist()}"
-            bug = _known_bug(op, dtype, kind, other)
-            if bug and problem:
-                known.add(bug)
-            elif bug:
-                mismatches.append(f"{pair}: agrees with torch now; remove it from _known_bug ({bug})")
-            elif problem:
+            if problem:
                 mismatches.append(problem)
     assert not mismatches, "\n".join(mismatches)
-    if known:
-        pytest.xfail("known bug: " + "; ".join(sorted(known)))

@@ -468,15 +468,7 @@ def test_tensor_requires_grad_kwarg():
         tl.tensor([1, 2], requires_grad=True)
 
 
-@pytest.mark.parametrize(
-    "bad",
-    xfail_for(
-        ["ragged", "string", "none"],
-        "tensor(['a']) raises RuntimeError 'Could not infer dtype of str'; torch raises ValueError "
-        "'too many dimensions \'str\''",
-        when=lambda b: b == "string",
-    ),
-)
+@pytest.mark.parametrize("bad", ["ragged", "string", "none"])
 def test_tensor_bad_data_raises(bad):
     def f(torch):
         data = {"ragged": [[1, 2], [3]], "string": ["a"], "none": [None]}[bad]
@@ -1484,9 +1476,7 @@ REPRS = {
 }
 
 
-@pytest.mark.parametrize(
-    "key", list(REPRS)
-)
+@pytest.mark.parametrize("key", list(REPRS))
 def test_repr_and_str_equal_torch(key):
     def f(torch):
         t = REPRS[key](torch)

@@ -5,6 +5,13 @@
 
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# torch computes log(0), 1/0, asin(2) ... silently (inf, nan); NumPy warns. Silence NumPy's
+# floating-point warnings raised from inside torchless only: filters cost nothing until a
+# warning is actually raised, unlike an errstate around every operation.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"torchless(\.|$)")
+
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,  # noqa: A004
                      int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from ._device import device

@@ -42,6 +42,8 @@ def _infer_np(data):
         if any(isinstance(v, Tensor) for v in flat):
             data = _nested_tensors_to_lists(data)
         for v in flat:
+            if isinstance(v, str):
+                raise ValueError(f"too many dimensions '{type(v).__name__}'")
             if v is None or not isinstance(v, (int, float, bool, complex, np.generic, Tensor)):
                 raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
         if not flat:

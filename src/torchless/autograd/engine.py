@@ -15,16 +15,19 @@ def _count_dependencies(roots):
     """Edges into each node reachable from ``roots`` (iteratively, for graphs of any depth)."""
     deps = {}
     stack = list(roots)
-    seen = set(stack)
+    # a node is expanded once: when first counted (roots: up front)
+    root_set = set(roots) if len(roots) > 1 else roots
     while stack:
         node = stack.pop()
         for e in node._next:
             if e:
                 child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    if child not in root_set:
+                        stack.append(child)
     return deps
 
 

@@ -48,6 +48,13 @@ class BackwardCFunction(Node, FunctionCtx):
     """Base of the ``<Name>Backward`` node classes made for each Function."""
 
     _forward_cls = None  # the Function subclass, set on each generated class
+    # what the ctx methods set, until they are called (instance attributes then shadow these)
+    _to_save = ()
+    _dirty = ()
+    _non_differentiable = ()
+    materialize_grads = True
+    # Node's needs_input_grad is a property; a Function's is the plain tuple set by apply.
+    needs_input_grad = ()
 
     def __init__(self):
         self._next = ()
@@ -56,14 +63,6 @@ class BackwardCFunction(Node, FunctionCtx):
         self._params = None
         self._out = None
         self._hooks = None
-        self._to_save = ()
-        self._dirty = ()
-        self._non_differentiable = ()
-        self.materialize_grads = True
-        self.needs_input_grad = ()
-
-    # Node's needs_input_grad is a property; a Function's is the plain tuple set by apply.
-    needs_input_grad = None
 
     @property
     def saved_tensors(self) -> tuple:
@@ -259,7 +258,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
             if binds:
                 bound.apply_defaults()
             args = bound.args + tuple(bound.kwargs.values())
-        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        needs = tuple([isinstance(a, Tensor) and a._rg for a in args])
         record = True in needs and _grad_enabled.get()
         ctx = cls._backward_cls()
         ctx.needs_input_grad = needs
@@ -299,19 +298,21 @@ def _wrap_outputs(ctx, args, output, record):
     """Connect the outputs to the node, applying mark_dirty and mark_non_differentiable."""
     is_tuple = isinstance(output, tuple)
     outputs = output if is_tuple else (output,)
-    dirty_ids = {id(t) for t in ctx._dirty}
-    if dirty_ids - {id(o) for o in outputs}:
-        raise RuntimeError(
-            "Some elements marked as dirty during the forward method were not returned as output. The inputs "
-            "that are modified inplace must all be outputs of the Function."
-        )
+    dirty, non_diff = ctx._dirty, ctx._non_differentiable
+    if dirty:
+        dirty_ids = {id(t) for t in dirty}
+        if dirty_ids - {id(o) for o in outputs}:
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. The "
+                "inputs that are modified inplace must all be outputs of the Function."
+            )
+    else:
+        dirty_ids = ()
+    non_diff = {id(t) for t in non_diff} if non_diff else ()
     if record:  # the edges come first: a dirty input's grad_fn is about to become this node
-        ctx._next = tuple(a._edge() if a._rg else None for a in args if isinstance(a, Tensor))
+        ctx._next = tuple([a._edge() if a._rg else None for a in args if isinstance(a, Tensor)])
         # the edges are per tensor input; the returned gradients are per argument
         ctx._arg_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
-    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
-    non_diff = {id(t) for t in ctx._non_differentiable}
-    n_tensors = sum(isinstance(o, Tensor) for o in outputs)
     results = []
     metas = []
     dirty_views = []
@@ -321,12 +322,12 @@ def _wrap_outputs(ctx, args, output, record):
             metas.append(None)
             continue
         raw = out
-        if id(out) in dirty_ids:
+        if dirty_ids and id(out) in dirty_ids:
             out._bump()
             if record and out._rg and out.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             if out._base is not None and record:
-                if n_tensors > 1:
+                if sum(isinstance(o, Tensor) for o in outputs) > 1:
                     raise RuntimeError(
                         "If your Function modifies inplace an input that is a view of another Tensor, your Function "
                         "cannot return more than one Tensor. This is not supported by the current autograd engine. "
@@ -339,21 +340,23 @@ def _wrap_outputs(ctx, args, output, record):
                 dirty_views.append(out)
             if not record and out._rg:  # torch hands back a tensor outside the graph
                 out = _alias(out)
-        elif id(out) in input_ids:  # an input returned as it is: the output is a new tensor on its memory
+        elif any(out is a for a in args):  # an input returned as it is: a new tensor on its memory
             out = _alias(out)
         metas.append((out._data.shape, out._data.dtype))
-        if record and id(raw) not in non_diff and out._data.dtype.kind == "f":
-            out.grad_fn, out._output_nr, out._rg = ctx, nr, True
-        elif record and id(raw) in dirty_ids:
-            out.grad_fn, out._output_nr, out._rg = None, 0, False
+        if record:
+            if (not non_diff or id(raw) not in non_diff) and out._data.dtype.kind == "f":
+                out.grad_fn, out._output_nr, out._rg = ctx, nr, True
+            elif dirty_ids and id(raw) in dirty_ids:
+                out.grad_fn, out._output_nr, out._rg = None, 0, False
         results.append(out)
     if record:
         ctx._out = metas
         ctx.n_outputs = len(outputs)
-        _store_saved(ctx, outputs, results)
+        if ctx._to_save:
+            _store_saved(ctx, outputs, results)
         for view in dirty_views:
             _rebase_base_of(view)
-    else:
+    elif ctx._to_save:
         ctx._to_save = ()
     return tuple(results) if is_tuple else results[0]
 

@@ -125,11 +125,16 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    # torch lists a Python number operand as (None, 0), except in the few ops it implements with
+    # a Scalar overload (x ** 2, 2 ** x, 1 - x), whose nodes have no slot for it
+    lists_number_operands = True
+
     @property
     def next_functions(self) -> tuple:
-        """``(node, output_nr)`` per tensor input; ``(None, 0)`` where it needs no gradient.
-        (An edge ``False`` stands for a Python number operand, which torch does not list.)"""
-        return tuple(e if e is not None else (None, 0) for e in self._next if e is not False)
+        """``(node, output_nr)`` per input; ``(None, 0)`` where it needs no gradient.
+        (An edge ``False`` stands for a Python number operand.)"""
+        listed = self.lists_number_operands
+        return tuple(e if e else (None, 0) for e in self._next if e is not False or listed)
 
     @property
     def metadata(self) -> dict:

@@ -87,7 +87,7 @@ def _finish(cls, data, edges, saved, versions, params, base):
         if cls.saves_operands:
             node.shapes = None
         else:  # nothing to keep alive or to check for in-place changes
-            node.shapes = tuple(t._data.shape if isinstance(t, Tensor) else () for t in saved)
+            node.shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in saved])
             saved, versions = (), None
         _init_node(node, edges, saved, versions, params)
         out = _wrap(data, node)
@@ -253,6 +253,8 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     gshape = g._data.shape
     if gshape == shape:
         return g
+    if not shape and not _enabled():  # to a scalar, unrecorded: the common case of a 0-d parameter
+        return _wrap(g._data.sum(), None)
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1

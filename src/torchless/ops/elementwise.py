@@ -42,6 +42,7 @@ class RsubBackward1(SubBackward0):
     """number - tensor (torch names this node apart)"""
 
     __slots__ = ()
+    lists_number_operands = False
 
 
 class MulBackward0(Op):
@@ -197,6 +198,8 @@ def _pow_forward(x, e):
 class PowBackward0(Op):
     """x ** c: d/dx = c * x**(c-1)"""
 
+    lists_number_operands = False
+
     forward = staticmethod(_pow_forward)
 
     def backward(self, g):
@@ -240,6 +243,8 @@ class PowBackward1(Op):
 
 class PowBackward2(Op):
     """c ** y: d/dy = c**y * log(c)"""
+
+    lists_number_operands = False
 
     save_output = True
     forward = staticmethod(_power)

@@ -166,6 +166,29 @@ def _inplace_on_view(self, fn, name, args, kwargs):
     return self
 
 
+def inplace_operator(cls, fn, name: str):
+    """``x op= y``. Under no_grad (an optimizer step), with operands that need no promotion,
+    the op's ufunc writes straight into x's memory; everything else goes through apply_inplace."""
+    ufunc = cls.forward
+
+    def operator(self, other):
+        if not _grad_enabled.get():
+            xd = self._data
+            od = other._data if other.__class__ is Tensor else other
+            if (od.__class__ is float and xd.dtype.kind == "f") or (
+                od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape
+                and xd.dtype.kind == "f"
+            ):
+                if xd.flags.writeable:
+                    ufunc(xd, od, out=xd)
+                    self._bump()
+                    return self
+        return apply_inplace(self, fn, name, other)
+
+    operator.__name__ = f"__i{name.rstrip('_')}__"
+    return operator
+
+
 def _make_inplace(name, fn):
     def method(self, *args, **kwargs):
         return apply_inplace(self, fn, name, *args, **kwargs)

@@ -7,7 +7,7 @@ from ._core import binary
 from .elementwise import (AddBackward0, DivBackward0, MulBackward0, NotImplemented as FloorDivNode,
                           PowBackward2, RemainderBackward0, RsubBackward1, SubBackward0, abs, add, div,
                           floor_divide, mul, neg, pow, remainder, sub)
-from .inplace import apply_inplace
+from .inplace import apply_inplace, inplace_operator
 
 # The operators call binary() directly: this is the hot path of every user program.
 Tensor.__add__ = lambda self, other: binary(AddBackward0, self, other)
@@ -28,10 +28,10 @@ Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
 
-Tensor.__iadd__ = lambda self, other: apply_inplace(self, add, "add_", other)
-Tensor.__isub__ = lambda self, other: apply_inplace(self, sub, "sub_", other)
-Tensor.__imul__ = lambda self, other: apply_inplace(self, mul, "mul_", other)
-Tensor.__itruediv__ = lambda self, other: apply_inplace(self, div, "div_", other)
+Tensor.__iadd__ = inplace_operator(AddBackward0, add, "add_")
+Tensor.__isub__ = inplace_operator(SubBackward0, sub, "sub_")
+Tensor.__imul__ = inplace_operator(MulBackward0, mul, "mul_")
+Tensor.__itruediv__ = inplace_operator(DivBackward0, div, "div_")
 Tensor.__ifloordiv__ = lambda self, other: apply_inplace(self, floor_divide, "floor_divide_", other)
 Tensor.__imod__ = lambda self, other: apply_inplace(self, remainder, "remainder_", other)
 Tensor.__ipow__ = lambda self, other: apply_inplace(self, pow, "pow_", other)

@@ -43,8 +43,10 @@ def expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     else:
         kept = None
     if not _grad_enabled.get():  # nothing to record: stay on the arrays
-        a = g._data if kept is None else g._data.reshape(kept)
-        return _wrap(np.broadcast_to(a, shape), None)
+        # a filled array, not a broadcast view: faster to make, and safe for a hook to modify
+        out = np.empty(shape, dtype=g._data.dtype)
+        out[...] = g._data if kept is None else g._data.reshape(kept)
+        return _wrap(out, None)
     if kept is not None:
         g = g.reshape(kept)
     return g.expand(shape)
@@ -62,7 +64,8 @@ class SumBackward0(Op):
 
     @staticmethod
     def forward(x, dims, keepdim, dtype):
-        return x.sum(axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
+        # the ufunc's reduce directly: ndarray.sum adds a Python-level wrapper per call
+        return np.add.reduce(x, axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
 
     def backward(self, g):
         dims, keepdim, _ = self._params
