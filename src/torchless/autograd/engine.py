@@ -85,18 +85,20 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             if grads_out is None:
                 grads_out = [None] * node.n_outputs
             hooks = node._hooks
+            # a leaf's tensor hooks live on the tensor
             is_leaf = node.__class__ is AccumulateGrad
+            has_hooks = hooks is not None or (is_leaf and node.variable._extra is not None)
             if needed is not None:
                 # torch captures a non-leaf's gradient before its tensor hooks run, a leaf's after
                 if not is_leaf:
                     _capture(node, grads_out, capture, captured)
-                if hooks is not None or is_leaf:
+                if has_hooks:
                     grads_out = _run_pre_hooks(node, hooks, grads_out)
                 if is_leaf:
                     _capture(node, grads_out, capture, captured)
                 if not any(e and e[0] in needed for e in node._next):
                     continue
-            elif hooks is not None or is_leaf:
+            elif has_hooks:
                 grads_out = _run_pre_hooks(node, hooks, grads_out)
             edges = node._next
             if grads_out[0] is not None or any(g is not None for g in grads_out):
@@ -105,7 +107,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
-            if not retain_graph:
+            if not retain_graph and (node._saved or node._out is not None):
                 node._release()
             for e, g in zip(edges, grads_in):
                 if not e:  # None (no gradient wanted) or False (a Python number operand)

@@ -35,7 +35,7 @@ def dims_of(dim, ndim: int):
 def expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over the ``dims`` that were reduced."""
     shape = tuple(shape)
-    if not keepdim and dims:
+    if not keepdim and dims:  # (dims None: a reduction of every dim, g is 0-d and broadcasts as it is)
         kept = list(shape)
         for d in dims:
             kept[d] = 1
@@ -64,8 +64,9 @@ class SumBackward0(Op):
 
     @staticmethod
     def forward(x, dims, keepdim, dtype):
-        # the ufunc's reduce directly: ndarray.sum adds a Python-level wrapper per call
-        return np.add.reduce(x, axis=_axis(dims, x.ndim), keepdims=keepdim, dtype=dtype)
+        # the ufunc's reduce directly (ndarray.sum adds a Python-level wrapper per call);
+        # dims None: all of them
+        return np.add.reduce(x, None if dims is None else _axis(dims, x.ndim), dtype, None, keepdim)
 
     def backward(self, g):
         dims, keepdim, _ = self._params
@@ -93,9 +94,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
     >>> torch.tensor([[1., 2.], [3., 4.]]).sum(0)
     tensor([4., 6.])
     """
-    dims = dims_of(dim, input._data.ndim)
-    cls = SumBackward0 if dim is None else SumBackward1
-    return unary(cls, input, dims, keepdim, _acc_dtype(input, dtype))
+    acc = _acc_dtype(input, dtype)
+    if dim is None:  # the common case, kept short: the gradient is g broadcast back as it is
+        return unary(SumBackward0, input, None, keepdim, acc)
+    return unary(SumBackward1, input, dims_of(dim, input._data.ndim), keepdim, acc)
 
 
 class MeanBackward0(Op):
