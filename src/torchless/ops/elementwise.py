@@ -207,7 +207,7 @@ class PowBackward0(Op):
         if e == 0:
             return g * 0, None
         if e == 2:
-            return g * (x * 2), None
+            return g * (x + x), None  # (x + x: NumPy is slower with a Python number operand)
         if e == 1:
             return g, None
         return g * (e * x ** (e - 1)), None
