@@ -12,7 +12,9 @@ import warnings as _warnings
 # warning is actually raised, unlike an errstate around every operation.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"torchless(\.|$)")
 
-from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,  # noqa: A004
+# load order, grouped by topic
+# isort: off
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
                      int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from ._device import device
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -27,6 +29,7 @@ from ._printing import get_printoptions, set_printoptions
 from . import autograd
 from .ops.shape import broadcast_shapes, broadcast_tensors
 from .ops.compare import bitwise_not
+# isort: on
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update({name: info.fn for name, info in _OPS.items() if info.fn is not None})
@@ -63,7 +66,7 @@ def cuda_is_available() -> "builtins.bool":
     return False
 
 
-class cuda:  # noqa: N801  (torch.cuda: no GPU backend yet)
+class cuda:  # torch.cuda: no GPU backend yet
     @staticmethod
     def is_available() -> "builtins.bool":
         return False
@@ -73,4 +76,4 @@ class cuda:  # noqa: N801  (torch.cuda: no GPU backend yet)
         return 0
 
 
-import builtins  # noqa: E402
+import builtins  # for the annotations above: bool/int/float in this module are dtypes

@@ -43,7 +43,7 @@ def _infer_np(data):
             data = _nested_tensors_to_lists(data)
         for v in flat:
             if isinstance(v, str):
-                raise ValueError(f"too many dimensions '{type(v).__name__}'")
+                raise ValueError(f"too many dimensions '{type(v).__name__}'")  # noqa: TRY004  (torch's error)
             if v is None or not isinstance(v, (int, float, bool, complex, np.generic, Tensor)):
                 raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
         if not flat:

@@ -112,7 +112,7 @@ def scalar_np_dtype(value):
     return DEFAULT.float.np
 
 
-import builtins  # noqa: E402  (the module shadows bool/int/float with dtypes)
+import builtins  # at the end: the module shadows bool/int/float with dtypes
 
 builtins_bool, builtins_int, builtins_float = builtins.bool, builtins.int, builtins.float
 

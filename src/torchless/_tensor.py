@@ -73,7 +73,7 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._rg = flag
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
 
@@ -197,11 +197,11 @@ class Tensor:
 
     # ---- attributes --------------------------------------------------------------------
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         return _wrap(self._data, None)
 
     @data.setter
-    def data(self, value: "Tensor") -> None:
+    def data(self, value: Tensor) -> None:
         self._data = value._data
 
     @property
@@ -321,7 +321,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size else "Boolean value of Tensor with no values is ambiguous"
             )
         return bool(self._data.reshape(()).item())
@@ -414,4 +414,4 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 # at the end: the autograd package imports this module back
-from .autograd.graph import AccumulateGrad, add_hook  # noqa: E402
+from .autograd.graph import AccumulateGrad, add_hook

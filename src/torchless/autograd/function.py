@@ -12,7 +12,7 @@ import inspect
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from .graph import FREED_MESSAGE, _FREED, Node, version_mismatch
+from .graph import _FREED, FREED_MESSAGE, Node, version_mismatch
 
 
 class FunctionCtx:

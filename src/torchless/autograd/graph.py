@@ -227,5 +227,5 @@ def accumulate_grad(var, g) -> None:
 
 
 # at the end: these modules import this one
-from .._grad_mode import is_grad_enabled  # noqa: E402
-from .._tensor import _wrap  # noqa: E402
+from .._grad_mode import is_grad_enabled
+from .._tensor import _wrap

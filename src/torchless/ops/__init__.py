@@ -1,8 +1,11 @@
 """The op registry and its topic files. Importing this package registers every op."""
 
+# registration order: the op registry, then the topic files, then what builds on them
+# isort: off
 from . import _core  # noqa: F401
 from . import elementwise, reduction, shape, indexing, linalg, activation, compare, conversion  # noqa: F401
 from . import inplace, operators  # noqa: F401
+# isort: on
 from ._core import OPS, sum_to  # noqa: F401
 
 inplace.install()

@@ -13,7 +13,7 @@ class T:
         return f"T{self.shape}"
 
 
-class I:  # noqa: E742
+class I:
     """A fixed integer (index) tensor."""
 
     __slots__ = ("values",)

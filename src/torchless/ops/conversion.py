@@ -95,13 +95,18 @@ def _type(self, dtype=None, non_blocking=False):
     return to(self, dtype)
 
 
+def _caster(dt):
+    """Tensor.float, Tensor.long, ...: a cast to ``dt``."""
+    return lambda self, memory_format=None: _cast(self, dt)
+
+
 Tensor.to = to
 Tensor.type_as = type_as
 Tensor.type = _type
 for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
                    ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16),
                    ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool)):
-    setattr(Tensor, _name, (lambda d: lambda self, memory_format=None: _cast(self, d))(_dt))
+    setattr(Tensor, _name, _caster(_dt))
 Tensor.cpu = lambda self, memory_format=None: self
 
 

@@ -9,7 +9,7 @@ from ..backend import np
 from ._core import Op, binary, register, sum_to, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
-from ._samples import B, T, POS, UNIT
+from ._samples import POS, UNIT, B, T
 
 BROADCAST = [(T(3, 4), T(3, 4)), (T(3, 4), T(4)), (T(2, 1, 3), T(4, 1)), (T(3), 2.5), (1.5, T(3))]
 
@@ -144,7 +144,7 @@ class DivBackward2(Op):
         return (g.new_zeros(sx) if self.needs(0) else None, g.new_zeros(sy) if self.needs(1) else None)
 
 
-class NotImplemented(Op):  # noqa: A001  (torch's name for a node whose derivative does not exist)
+class NotImplemented(Op):  # torch's name for a node whose derivative does not exist
     """floor_divide has no derivative; differentiating through it raises."""
 
     saves_operands = False
@@ -256,7 +256,7 @@ class PowBackward2(Op):
 
 @register(inplace="pow_", samples=[(T(3, 4, lo=0.5), 2), (T(3, lo=0.5), 3), (T(3, lo=0.5), 2.5),
                                    (T(3, lo=0.5), -1.5), (T(3, 4, lo=0.5), T(4)), (2.0, T(3))])
-def pow(input, exponent) -> Tensor:  # noqa: A001
+def pow(input, exponent) -> Tensor:
     """``input ** exponent`` for tensor or number on either side."""
     if not isinstance(input, Tensor):
         return binary(PowBackward2, input, exponent)
@@ -381,7 +381,7 @@ class RoundBackward1(RoundBackward0):
 
 
 @register(inplace="round_", samples=[(T(3, 4),), (T(3, 4), {"decimals": 1})])
-def round(input, *, decimals=None) -> Tensor:  # noqa: A001
+def round(input, *, decimals=None) -> Tensor:
     """Round to the nearest integer (or ``decimals``), halves to even."""
     if decimals is None:
         return unary(RoundBackward0, input, 0)
@@ -390,7 +390,7 @@ def round(input, *, decimals=None) -> Tensor:  # noqa: A001
 
 neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False)
 negative = register("negative", samples=[(T(3),)])(neg)
-abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)  # noqa: A001
+abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)
 absolute = register("absolute", samples=[(T(3),)])(abs)
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda s, g, x: g * -(s.out * s.out),
                     name="reciprocal", save_output=True)
@@ -455,7 +455,7 @@ class ClampBackward0(Op):
 
 @register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2),
                                      (T(3, 4), T(4), T(3, 4, lo=2))])
-def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
+def clamp(input, min=None, max=None) -> Tensor:
     """Limit each element to ``[min, max]``; bounds may be numbers or tensors."""
     from ._core import nary
 
@@ -503,7 +503,7 @@ class ClampMaxBackward1(ClampBackward0):
 
 
 @register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
-def clamp_min(input, min) -> Tensor:  # noqa: A002
+def clamp_min(input, min) -> Tensor:
     """``max(input, min)``"""
     from ._core import nary
 
@@ -514,7 +514,7 @@ def clamp_min(input, min) -> Tensor:  # noqa: A002
 
 
 @register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
-def clamp_max(input, max) -> Tensor:  # noqa: A002
+def clamp_max(input, max) -> Tensor:
     """``min(input, max)``"""
     from ._core import nary
 

@@ -220,7 +220,7 @@ def index_select(input, dim, index) -> Tensor:
         raise IndexError("index_select(): Expected dtype int32/int64 for index")
     n = input._data.shape[d] if input._data.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     return unary(IndexSelectBackward0, input, d, idx)
 
 
@@ -232,7 +232,7 @@ class MaskedFillBackward0(Op):
         return np.where(mask, value, x).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        x, mask, value = self.saved
+        _, mask, value = self.saved
         gx = g * ~mask if self.needs(0) else None
         gv = None
         if isinstance(value, Tensor) and self.needs(2):

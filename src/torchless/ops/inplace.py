@@ -175,14 +175,13 @@ def inplace_operator(cls, fn, name: str):
         if not _grad_enabled.get():
             xd = self._data
             od = other._data if other.__class__ is Tensor else other
-            if (od.__class__ is float and xd.dtype.kind == "f") or (
-                od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape
-                and xd.dtype.kind == "f"
-            ):
-                if xd.flags.writeable:
-                    ufunc(xd, od, out=xd)
-                    self._bump()
-                    return self
+            if xd.dtype.kind == "f" and (
+                od.__class__ is float
+                or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
+            ) and xd.flags.writeable:
+                ufunc(xd, od, out=xd)
+                self._bump()
+                return self
         return apply_inplace(self, fn, name, other)
 
     operator.__name__ = f"__i{name.rstrip('_')}__"
@@ -223,7 +222,7 @@ class CopyBackwards(_core.Op):
             ) from None
 
     def backward(self, g):
-        sx, ss = self.shapes
+        _, ss = self.shapes
         gx = g * 0 if self.needs(0) else None
         gs = _core.sum_to(g, ss) if self.needs(1) else None
         return gx, gs

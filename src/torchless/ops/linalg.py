@@ -134,9 +134,9 @@ def dot(input, other) -> Tensor:
         )
     if input._data.shape != other._data.shape:
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but "
-            "got {} and {} elements respectively".format(input._data.shape[0], other._data.shape[0],
-                                                        input._data.shape[0], other._data.shape[0])
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src [{other._data.shape[0]}] "
+            f"to have the same number of elements, but got {input._data.shape[0]} and {other._data.shape[0]} "
+            "elements respectively"
         )
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ._core import binary
-from .elementwise import (AddBackward0, DivBackward0, MulBackward0, NotImplemented as FloorDivNode,
-                          PowBackward2, RemainderBackward0, RsubBackward1, SubBackward0, abs, add, div,
-                          floor_divide, mul, neg, pow, remainder, sub)
+from .elementwise import (
+    AddBackward0,
+    DivBackward0,
+    MulBackward0,
+    PowBackward2,
+    RemainderBackward0,
+    RsubBackward1,
+    SubBackward0,
+    abs,
+    add,
+    div,
+    floor_divide,
+    mul,
+    neg,
+    pow,
+    remainder,
+    sub,
+)
+from .elementwise import NotImplemented as FloorDivNode
 from .inplace import apply_inplace, inplace_operator
 
 # The operators call binary() directly: this is the hot path of every user program.

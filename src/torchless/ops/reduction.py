@@ -87,7 +87,7 @@ def _acc_dtype(x, dtype):
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(3, 4), -1, True), (T(),),
                    (T(2, 3, 4), (-1, 0)), (T(3, 4), 0, False, {"dtype": float64})])
-def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Sum of the elements over ``dim`` (all by default).
 
     >>> import torchless as torch
@@ -276,13 +276,13 @@ def _max_min(input, dim, keepdim, which, other=None):
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),), (T(), 0),
                    (T(3, 4), T(4))])
-def max(input, dim=None, keepdim=False):  # noqa: A001
+def max(input, dim=None, keepdim=False):
     """The largest element, or (values, indices) along ``dim``."""
     return _max_min(input, dim, keepdim, "max")
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), -1), (T(),)])
-def min(input, dim=None, keepdim=False):  # noqa: A001
+def min(input, dim=None, keepdim=False):
     """The smallest element, or (values, indices) along ``dim``."""
     return _max_min(input, dim, keepdim, "min")
 
@@ -432,7 +432,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} is not supported; use a number")
+        raise RuntimeError(f"norm: p={p!r} is not supported; use a number")  # noqa: TRY004  (as torch raises)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {input.dtype.name.capitalize()}")
     return unary(LinalgVectorNormBackward0, input, float(p), dims_of(dim, input._data.ndim), keepdim)
@@ -494,14 +494,14 @@ _LOGICAL_SAMPLES = [(_MASK,), (_MASK, 1), (_MASK, 0, True), (T(3, 4),)]
 
 
 @register(differentiable=False, samples=_LOGICAL_SAMPLES)
-def all(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+def all(input, dim=None, keepdim=False) -> Tensor:
     """Whether every element (over ``dim``) is nonzero."""
     dims = dims_of(dim, input._data.ndim)
     return _wrap(np.asarray(np.all(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)
 
 
 @register(differentiable=False, samples=_LOGICAL_SAMPLES)
-def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+def any(input, dim=None, keepdim=False) -> Tensor:
     """Whether some element (over ``dim``) is nonzero."""
     dims = dims_of(dim, input._data.ndim)
     return _wrap(np.asarray(np.any(input._data, axis=_axis(dims, input._data.ndim) if dims else None, keepdims=keepdim)), None)

@@ -729,7 +729,7 @@ class DiagonalBackward0(Op):
         return (movedim(planes, (-2, -1), (d1, d2)),)
 
 
-class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801  (torch's name: torch.diag copies)
+class DiagonalBackward0_copy(DiagonalBackward0):  # torch's name: torch.diag copies
     __slots__ = ()
     is_view = False
 
