@@ -257,22 +257,81 @@ def w5_run(torch, x):
 
 
 # ---------------------------------------------------------------------------
-# Optional contenders (HIPS autograd, mygrad) for W2 and W5.  They receive the
-# same numpy input and return (result, phases) like the workloads above.
+# Optional contenders: HIPS autograd, MyGrad and DeZero, each on all five
+# workloads, written with the library's own API on the same numpy data as the
+# torch / torchless versions.  A contender is a (setup, run) pair: setup() is
+# untimed and builds fresh inputs, run(state) is timed and returns
+# (result, {phase: seconds}) like the workloads above.  Results are compared
+# with torch's (informational only; never changes the exit status).
+#
+# dtype: torch computes in float32 throughout, and so should the contenders.
+# MyGrad and DeZero turn a Python number operand into a float64 0-d array,
+# which NumPy 2 promotes (float32 * float64 0-d array -> float64), so the
+# constants we pass them are np.float32.  HIPS autograd calls NumPy ufuncs
+# with the Python number itself, which NumPy 2 treats as weak (stays float32).
 # ---------------------------------------------------------------------------
 
+W1_ITERS = 2000
+W1_INIT = (0.0, -1.0, 0.0, 0.3)  # a, b, c, d
+W1_LR = 5e-6
 
-def _autograd_chain(steps, scale, shift, reduce_sum):
+
+@cache
+def w1_data():
+    """W1's x and y = sin(x) for the contenders (torch builds them itself with
+    torch.linspace; numpy's grid agrees to float32 rounding)."""
+    x = np.linspace(-math.pi, math.pi, 2000).astype(np.float32)
+    return x, np.sin(x)
+
+
+def _w1_params_np():
+    return [np.array(v, dtype=np.float32) for v in W1_INIT]
+
+
+# -- HIPS autograd (functional: value_and_grad of a loss function) ----------
+
+
+def _autograd_contender():
     import autograd.numpy as anp
-    from autograd import make_vjp
+    from autograd import make_vjp, value_and_grad
+    from autograd.extend import defvjp, primitive
 
-    def f(x):
-        y = x
-        for _ in range(steps):
-            y = y * scale + shift
-        return anp.sum(y) if reduce_sum else y
+    @primitive
+    def legendre3(x):
+        return 0.5 * (5 * x**3 - 3 * x)
 
-    def run(x):
+    defvjp(legendre3, lambda ans, x: lambda g: g * 1.5 * (5 * x**2 - 1))
+
+    def w1_loss(params, x, y):
+        a, b, c, d = params
+        y_pred = a + b * legendre3(c + d * x)
+        return anp.sum((y_pred - y) ** 2)
+
+    w1_loss_and_grad = value_and_grad(w1_loss)
+
+    def w1_run(state):
+        x, y, params = state
+        losses = []
+        for t in range(W1_ITERS):
+            loss, grads = w1_loss_and_grad(params, x, y)
+            if t % 100 == 99:
+                losses.append(float(loss))
+            params = [p - W1_LR * g for p, g in zip(params, grads)]
+        return [float(p) for p in params], {}
+
+    def w2_run(x):
+        return chain(x, W2_STEPS, 1.0001, 0.0001, True)
+
+    def w5_run(x):
+        return chain(x, W5_STEPS, 0.99999, 1e-6, False)
+
+    def chain(x, steps, scale, shift, reduce_sum):
+        def f(x):
+            y = x
+            for _ in range(steps):
+                y = y * scale + shift
+            return anp.sum(y) if reduce_sum else y
+
         t0 = time.perf_counter()
         vjp, ans = make_vjp(f)(x)
         t1 = time.perf_counter()
@@ -280,14 +339,77 @@ def _autograd_chain(steps, scale, shift, reduce_sum):
         t2 = time.perf_counter()
         return g, {"fwd": t1 - t0, "bwd": t2 - t1}
 
-    return run
+    def w3_loss(params, x, target):
+        W1, b1, W2, b2 = params
+        h = anp.maximum(anp.dot(x, W1) + b1, 0.0)  # relu
+        out = anp.dot(h, W2) + b2
+        return anp.mean((out - target) ** 2)
+
+    w3_loss_and_grad = value_and_grad(w3_loss)
+
+    def w3_run(state):
+        x, target, params = state
+        for _ in range(W3_STEPS):
+            loss, grads = w3_loss_and_grad(params, x, target)
+            params = [p - W3_LR * g for p, g in zip(params, grads)]
+        return float(loss), {}
+
+    w4_grads = value_and_grad(lambda ab: anp.sum(anp.dot(ab[0], ab[1])))
+
+    def w4_run(state):
+        _, (gA, _gB) = w4_grads(state)
+        return gA, {}
+
+    return {
+        "W1": (lambda: (*w1_data(), _w1_params_np()), w1_run),
+        "W2": (lambda: w2_data().copy(), w2_run),
+        "W3": (lambda: (w3_data()[0], w3_data()[1], [p.copy() for p in w3_data()[2]]), w3_run),
+        "W4": (lambda: tuple(a.copy() for a in w4_data()), w4_run),
+        "W5": (lambda: np.array(1.0, dtype=np.float32), w5_run),
+    }
 
 
-def _mygrad_chain(steps, scale, shift, reduce_sum):
+# -- MyGrad (tensors with .backward(), custom op = Operation subclass) -------
+
+
+def _mygrad_contender():
     import mygrad as mg
+    from mygrad.operation_base import Operation
 
-    def run(x_np):
-        x = mg.tensor(x_np)
+    class Legendre3(Operation):
+        """MyGrad's custom-operation mechanism: forward in __call__, and
+        backward_var(grad, index) returns d(loss)/d(input[index])."""
+
+        def __call__(self, x):
+            self.variables = (x,)
+            x = x.data
+            return 0.5 * (5 * x**3 - 3 * x)
+
+        def backward_var(self, grad, index, **kwargs):
+            x = self.variables[index].data
+            return grad * 1.5 * (5 * x**2 - 1)
+
+    def w1_setup():
+        x, y = w1_data()
+        params = [mg.tensor(p) for p in _w1_params_np()]
+        return mg.tensor(x, constant=True), mg.tensor(y, constant=True), params
+
+    def w1_run(state):
+        x, y, params = state
+        a, b, c, d = params
+        losses = []
+        for t in range(W1_ITERS):
+            y_pred = a + b * mg.execute_op(Legendre3, c + d * x)
+            loss = ((y_pred - y) ** 2).sum()
+            if t % 100 == 99:
+                losses.append(loss.item())
+            loss.backward()  # clears the graph; grads are reset by the next op
+            for p in params:
+                p.data -= W1_LR * p.grad
+        return [p.item() for p in params], {}
+
+    def chain(x, steps, scale, shift, reduce_sum):
+        scale, shift = np.float32(scale), np.float32(shift)
         t0 = time.perf_counter()
         y = x
         for _ in range(steps):
@@ -297,25 +419,215 @@ def _mygrad_chain(steps, scale, shift, reduce_sum):
         t2 = time.perf_counter()
         return x.grad, {"fwd": t1 - t0, "bwd": t2 - t1}
 
-    return run
+    def w3_setup():
+        x, target, params = w3_data()
+        return (
+            mg.tensor(x, constant=True),
+            mg.tensor(target, constant=True),
+            [mg.tensor(p) for p in params],
+        )
+
+    def w3_run(state):
+        x, target, params = state
+        W1, b1, W2, b2 = params
+        for _ in range(W3_STEPS):
+            h = mg.nnet.relu(x @ W1 + b1)
+            out = h @ W2 + b2
+            loss = mg.mean((out - target) ** 2)
+            loss.backward()
+            for p in params:
+                p.data -= W3_LR * p.grad
+        return loss.item(), {}
+
+    def w4_run(state):
+        A, B = state
+        (A @ B).sum().backward()
+        return A.grad, {}
+
+    return {
+        "W1": (w1_setup, w1_run),
+        "W2": (
+            lambda: mg.tensor(w2_data()),
+            lambda x: chain(x, W2_STEPS, 1.0001, 0.0001, True),
+        ),
+        "W3": (w3_setup, w3_run),
+        "W4": (lambda: tuple(mg.tensor(a) for a in w4_data()), w4_run),
+        "W5": (
+            lambda: mg.tensor(np.array(1.0, dtype=np.float32)),
+            lambda x: chain(x, W5_STEPS, 0.99999, 1e-6, False),
+        ),
+    }
+
+
+# -- DeZero (Variable / Function, define-by-run) ------------------------------
+
+
+@cache
+def _import_dezero():
+    """Import dezero (0.0.13, the latest on PyPI, predates NumPy 2), with two
+    import-time shims that the benchmarked code never touches:
+
+    - its package __init__ imports matplotlib.pyplot and PIL (dataset plotting,
+      image transforms) although the PyPI package does not depend on them; when
+      they are missing, empty stand-in modules are used during the import;
+    - dezero.transforms has ``dtype=np.int`` as a default argument, an alias
+      NumPy removed in 1.24; ``np.int = int`` (what the alias was) is set during
+      the import and removed afterwards.
+
+    Returns (dezero, dezero.functions, list of the shims used)."""
+    import importlib.util
+    import types
+
+    stubs = {}
+    for name in ("matplotlib", "PIL"):
+        if importlib.util.find_spec(name) is None:
+            stubs[name] = types.ModuleType(name)
+    if "matplotlib" in stubs:
+        stubs["matplotlib.pyplot"] = types.ModuleType("matplotlib.pyplot")
+        stubs["matplotlib"].pyplot = stubs["matplotlib.pyplot"]
+    if "PIL" in stubs:
+        stubs["PIL.Image"] = types.ModuleType("PIL.Image")
+        stubs["PIL.Image"].BILINEAR = 2  # a default argument in dezero.transforms
+        stubs["PIL"].Image = stubs["PIL.Image"]
+    shims = [f"{name} stub" for name in stubs if "." not in name]
+    for name, mod in stubs.items():
+        sys.modules.setdefault(name, mod)
+    np_int_shim = not hasattr(np, "int")
+    if np_int_shim:
+        np.int = int
+        shims.append("np.int alias")
+    try:
+        import dezero
+        import dezero.functions
+    finally:
+        if np_int_shim:
+            del np.int
+        for name, mod in stubs.items():
+            if sys.modules.get(name) is mod:
+                del sys.modules[name]
+    return dezero, dezero.functions, shims
+
+
+def _dezero_contender():
+    dezero, F, _ = _import_dezero()
+    Variable = dezero.Variable
+
+    class Legendre3(dezero.Function):
+        def forward(self, x):  # ndarray in, ndarray out
+            return 0.5 * (5 * x**3 - 3 * x)
+
+        def backward(self, gy):  # Variable in, Variable out
+            (x,) = self.inputs
+            # local derivative on the ndarray: keeps float32 (see the dtype note)
+            return gy * (1.5 * (5 * x.data**2 - 1))
+
+    def w1_setup():
+        x, y = w1_data()
+        return x, y, [Variable(p) for p in _w1_params_np()]
+
+    def w1_run(state):
+        x, y, params = state
+        a, b, c, d = params
+        losses = []
+        for t in range(W1_ITERS):
+            y_pred = a + b * Legendre3()(c + d * x)
+            r = y_pred - y
+            loss = F.sum(r * r)  # not r ** 2: see the note in w3_run
+            if t % 100 == 99:
+                losses.append(float(loss.data))
+            loss.backward()
+            for p in params:
+                p.data -= W1_LR * p.grad.data
+                p.cleargrad()
+        return [float(p.data) for p in params], {}
+
+    def chain(x, steps, scale, shift, reduce_sum):
+        scale, shift = np.float32(scale), np.float32(shift)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(steps):
+            y = y * scale + shift
+        t1 = time.perf_counter()
+        (F.sum(y) if reduce_sum else y).backward()
+        t2 = time.perf_counter()
+        return x.grad.data, {"fwd": t1 - t0, "bwd": t2 - t1}
+
+    def w3_setup():
+        x, target, params = w3_data()
+        return x, target, [Variable(p.copy()) for p in params]
+
+    def w3_run(state):
+        x, target, params = state
+        W1, b1, W2, b2 = params
+        for _ in range(W3_STEPS):
+            h = F.relu(F.matmul(x, W1) + b1)
+            out = F.matmul(h, W2) + b2
+            diff = out - target
+            # diff * diff, not diff ** 2: DeZero's Pow.backward computes
+            # `2 * x ** 1 * gy` with the 2 wrapped as an int64 0-d array, which
+            # NumPy 2 promotes to float64, and every gradient below it (both
+            # matmuls included) then runs in float64: 3.5x slower here.
+            # There is no F.mean: sum / size.
+            loss = F.sum(diff * diff) / np.float32(diff.size)
+            loss.backward()
+            for p in params:
+                p.data -= W3_LR * p.grad.data
+                p.cleargrad()
+        return float(loss.data), {}
+
+    def w4_run(state):
+        A, B = state
+        F.sum(F.matmul(A, B)).backward()
+        return A.grad.data, {}
+
+    return {
+        "W1": (w1_setup, w1_run),
+        "W2": (
+            lambda: Variable(w2_data().copy()),
+            lambda x: chain(x, W2_STEPS, 1.0001, 0.0001, True),
+        ),
+        "W3": (w3_setup, w3_run),
+        "W4": (lambda: tuple(Variable(a.copy()) for a in w4_data()), w4_run),
+        "W5": (
+            lambda: Variable(np.array(1.0, dtype=np.float32)),
+            lambda x: chain(x, W5_STEPS, 0.99999, 1e-6, False),
+        ),
+    }
+
+
+CONTENDER_FACTORIES = (
+    ("autograd", _autograd_contender),
+    ("mygrad", _mygrad_contender),
+    ("dezero", _dezero_contender),
+)
+
+
+@cache
+def load_contenders():
+    """({name: {workload key: (setup, run)}}, {name: version and import notes}, {name:
+    why it is unavailable}) for the optional contenders."""
+    loaded, info, missing = {}, {}, {}
+    for name, factory in CONTENDER_FACTORIES:
+        try:
+            loaded[name] = factory()
+        except Exception as exc:  # noqa: BLE001 - not installed, or fails to import
+            missing[name] = short_exc(exc)
+            continue
+        try:
+            from importlib.metadata import version
+
+            info[name] = version(name)
+        except Exception:  # noqa: BLE001
+            info[name] = "?"
+        if name == "dezero":
+            info[name] += " (import shims: " + (", ".join(_import_dezero()[2]) or "none") + ")"
+    return loaded, info, missing
 
 
 def contenders_for(key):
     """[(name, setup, run)] for optional libraries that are importable."""
-    if key == "W2":
-        args, make_x = (W2_STEPS, 1.0001, 0.0001, True), lambda: w2_data().copy()
-    elif key == "W5":
-        args, make_x = (W5_STEPS, 0.99999, 1e-6, False), lambda: np.array(1.0, dtype=np.float32)
-    else:
-        return []
-    out = []
-    for name, factory in (("autograd", _autograd_chain), ("mygrad", _mygrad_chain)):
-        try:
-            run = factory(*args)
-        except ImportError:
-            continue
-        out.append((name, make_x, run))
-    return out
+    loaded, _, _ = load_contenders()
+    return [(name, *table[key]) for name, table in loaded.items() if key in table]
 
 
 # ---------------------------------------------------------------------------
@@ -557,7 +869,9 @@ def parse_args(argv=None):
         default=str(DEFAULT_LIBRARY_PATH),
         help="directory from which torchless is imported (default: <repo>/src)",
     )
-    p.add_argument("--no-contenders", action="store_true", help="skip optional autograd/mygrad rows")
+    p.add_argument(
+        "--no-contenders", action="store_true", help="skip the optional autograd/mygrad/dezero rows"
+    )
     p.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--w3-memory", choices=["torchless", "torch"], default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -619,6 +933,12 @@ def main(argv=None):
         f"- mode: {'quick' if args.quick else 'full'}; medians of timed runs after warm-up; "
         f"order per repeat: torchless, torch{', contenders' if not args.no_contenders else ''}"
     )
+    if not args.no_contenders:
+        progress("importing the optional contenders")
+        _, c_info, c_missing = load_contenders()
+        listed = [f"{name} {ver}" for name, ver in c_info.items()]
+        listed += [f"{name} unavailable ({why})" for name, why in c_missing.items()]
+        print(f"- contenders: {'; '.join(listed)}")
     print()
     sys.stdout.flush()
     if torchless_err:
@@ -631,6 +951,7 @@ def main(argv=None):
 
     rows = []  # (workload, torchless, torch, ratio, target, met)
     contender_rows = []
+    faster_than_all = []  # (workload, contender, torchless faster?)
     errors = []  # (row label, traceback)
     mismatches = []
     details = []  # per-run times, printed after the table
@@ -718,21 +1039,28 @@ def main(argv=None):
             ratio, met = ratio_cells(tv, hv, target, phase_status)
             rows.append((f"{wl.key} {phase}", fmt_ms(tv), fmt_ms(hv), ratio, f"<= {target}", met))
 
+        # Contender rows: workload | library | ms | library/torch | torchless/torch |
+        # torchless faster? | result check.
+        tl_ok = tl is not None and tl.error is None and tl_total is not None
+        tl_ratio = f"{tl_total / th_total:.2f}" if tl_ok and th_total else "-"
         for r in runs:
             if r.module is not None:
                 continue
             if r.error is not None:
-                contender_rows.append((wl.key, r.name, "-", "-", "-", "-", f"error: {r.error_short}"))
+                contender_rows.append((wl.key, r.name, "-", "-", tl_ratio, "n/a", f"error: {r.error_short}"))
+                faster_than_all.append((wl.key, r.name, None))
                 continue
             cm, hm = r.median(), th_total
+            is_faster = tl_ok and tl_total < cm
+            faster_than_all.append((wl.key, r.name, is_faster))
             contender_rows.append(
                 (
                     wl.key,
                     r.name,
                     fmt_ms(cm),
-                    fmt_ms(r.median("fwd")),
-                    fmt_ms(r.median("bwd")),
                     f"{cm / hm:.2f}" if cm and hm else "-",
+                    tl_ratio,
+                    ("yes" if is_faster else "NO") if tl_ok else "-",
                     r.check,
                 )
             )
@@ -777,7 +1105,10 @@ def main(argv=None):
         # Per-run details, kept for the report.
         for r in runs:
             if r.totals:
-                details.append(f"{wl.key} {r.name}: " + ", ".join(fmt_ms(t) for t in r.totals) + " ms")
+                line = f"{wl.key} {r.name}: " + ", ".join(fmt_ms(t) for t in r.totals) + " ms"
+                if r.module is None and r.phases:
+                    line += " (median " + ", ".join(f"{k} {fmt_ms(r.median(k))}" for k in r.phases) + " ms)"
+                details.append(line)
 
     # -- report -----------------------------------------------------------
     print()
@@ -793,12 +1124,30 @@ def main(argv=None):
 
     if contender_rows:
         print()
-        print("Optional contenders (same computation, own API):")
+        print(
+            "Optional contenders (same computation and data, each library's own API; "
+            "median of at most 3 timed runs; `result`: the contender's result checked against torch's):"
+        )
         print()
-        print("| workload | library | total (ms) | fwd (ms) | bwd (ms) | ratio library/torch | result |")
-        print("|---|---|---:|---:|---:|---:|---|")
+        print(
+            "| workload | library | ms | ratio library/torch | torchless ratio (table above) "
+            "| torchless faster? | result |"
+        )
+        print("|---|---|---:|---:|---:|---|---|")
         for row in contender_rows:
             print("| " + " | ".join(row) + " |")
+        print()
+        slower = [f"{key} vs {name}" for key, name, ok in faster_than_all if ok is False]
+        unmeasured = [f"{key} {name}" for key, name, ok in faster_than_all if ok is None]
+        keys = sorted({key for key, _, _ in faster_than_all})
+        names = sorted({name for _, name, _ in faster_than_all})
+        verdict = "yes" if not slower else "NO (not faster: " + ", ".join(slower) + ")"
+        if unmeasured:
+            verdict += "; not measured (contender error): " + ", ".join(unmeasured)
+        print(
+            f"torchless faster than every contender ({', '.join(names)}) on every workload "
+            f"({', '.join(keys)}): {verdict}"
+        )
 
     if details:
         print()

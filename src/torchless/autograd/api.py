@@ -37,7 +37,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
-            g = _wrap(np.ones(out._data.shape, dtype=out._data.dtype), None)
+            shape, dtype = out._data.shape, out._data.dtype
+            g = _wrap(np.array(1, dtype=dtype) if shape == () else np.ones(shape, dtype=dtype), None)
         elif not isinstance(g, Tensor):
             g = _wrap(np.asarray(g, dtype=out._data.dtype), None)
         else:

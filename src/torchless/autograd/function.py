@@ -93,14 +93,12 @@ class BackwardCFunction(Node, FunctionCtx):
             self._saved = _FREED
 
     def _apply(self, grads):
-        fn = self._forward_cls
-        metas = self._out
-        if self.materialize_grads:
+        if self.materialize_grads and any(g is None for g in grads):
             grads = [
                 _wrap(np.zeros(m[0], dtype=m[1]), None) if g is None and m is not None else g
-                for g, m in zip(grads, metas)
+                for g, m in zip(grads, self._out)
             ]
-        result = fn._plan()[3](self, *grads)
+        result = self._forward_cls._plan()[3](self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         return self._check_grads(result)
@@ -115,6 +113,9 @@ class BackwardCFunction(Node, FunctionCtx):
             )
         grads = []
         for i, (g, meta) in enumerate(zip(result, self._arg_meta)):
+            if g.__class__ is Tensor and meta is not None and g._data.shape == meta[0] and g._data.dtype is meta[1]:
+                grads.append(g)  # the common case: a gradient of the input's shape and dtype
+                continue
             if meta is None:
                 if g is not None:
                     raise RuntimeError(

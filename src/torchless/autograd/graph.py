@@ -96,8 +96,10 @@ class Node:
         versions = self._versions
         if versions is not None:
             for t, v in zip(saved, versions):
-                if v is not None and t._version != v:
-                    raise version_mismatch(t, self.name(), v)
+                if v is not None:
+                    vc = t._vc  # (t._version, without the property call: this runs for every rule)
+                    if (vc[0] if vc else 0) != v:
+                        raise version_mismatch(t, self.name(), v)
         return saved
 
     @property

@@ -76,8 +76,9 @@ class Op(Node):
         raise NotImplementedError
 
 
-def _finish(cls, data, edges, saved, versions, params, base):
-    """Wrap ``data`` as the op's output, recording a node when ``edges`` is not None."""
+def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
+    """Wrap ``data`` as the op's output, recording a node when ``edges`` is not None.
+    (``shapes``: the operands' shapes, when the caller has them at hand.)"""
     if data.__class__ is not _ndarray:
         data = _asarray(data)
     if edges is None:
@@ -87,7 +88,9 @@ def _finish(cls, data, edges, saved, versions, params, base):
         if cls.saves_operands:
             node.shapes = None
         else:  # nothing to keep alive or to check for in-place changes
-            node.shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in saved])
+            if shapes is None:
+                shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in saved])
+            node.shapes = shapes
             saved, versions = (), None
         _init_node(node, edges, saved, versions, params)
         out = _wrap(data, node)
@@ -172,7 +175,8 @@ def binary(cls, x, y, *params) -> Tensor:
             ey, vy = y._edge(), (vc[0] if vc else 0)
         else:
             ey, vy = (None, _version(y)) if yt else (False, None)
-        return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x)
+        shapes = None if cls.saves_operands else (x._data.shape if xt else (), y._data.shape if yt else ())
+        return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
     return _wrap(data, None)
 
 
