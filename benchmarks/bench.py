@@ -2,7 +2,7 @@
 """Benchmark suite: torchless vs. PyTorch on five workloads.
 
 Usage:
-    python benchmarks/bench.py [--quick] [--only W1,W3] [--library-path PATH] [--self-test]
+    python benchmarks/bench.py [--quick] [--only W1,W3] [--no-contenders] [--library-path PATH]
 
 Every workload is written once, as functions that take the library module as
 their ``torch`` parameter, so the very same code runs with torchless and with
@@ -11,6 +11,10 @@ process (torchless, torch, torchless, torch, ...), after a warm-up; medians of
 the timed runs are reported.  Before timing, torchless's result is checked
 against torch's; a difference is reported as MISMATCH and makes the script
 exit non-zero.  Targets are reported, never asserted.
+
+Optional contenders (HIPS autograd, MyGrad, DeZero; skipped with
+--no-contenders or when not installed) run every workload too, written with
+their own APIs; a second table compares them with torch and torchless.
 
 Exit status: 0 = all checked results match (targets met or not),
              1 = at least one MISMATCH,

@@ -133,10 +133,16 @@ class Tensor:
         return acc
 
     def _edge(self):
+        """Where a gradient for this tensor goes: ``(grad_fn, output_nr)``, a leaf's
+        ``(AccumulateGrad, 0)``, or None when it needs none."""
         fn = self.grad_fn
         if fn is not None:
             return (fn, self._output_nr)
-        return (self._accumulator(), 0) if self._rg else None
+        if not self._rg:
+            return None
+        ref = self._acc  # (the accumulator's lookup inline: this runs for every op on a leaf)
+        acc = ref() if ref is not None else None
+        return (acc if acc is not None else self._accumulator(), 0)
 
     def _extras(self) -> dict:
         extra = self._extra

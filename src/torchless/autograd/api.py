@@ -16,6 +16,12 @@ def _as_tuple(x):
     return tuple(x)
 
 
+def _ones_like(out: Tensor) -> Tensor:
+    """The implicit gradient of a scalar output."""
+    d = out._data
+    return _wrap(np.array(1, dtype=d.dtype) if d.ndim == 0 else np.ones(d.shape, dtype=d.dtype), None)
+
+
 def _root_grads(outputs, grad_outputs, create_graph):
     """One gradient per output: the given ones checked, ones for scalar outputs."""
     if len(grad_outputs) not in (0, len(outputs)):
@@ -37,8 +43,7 @@ def _root_grads(outputs, grad_outputs, create_graph):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
-            shape, dtype = out._data.shape, out._data.dtype
-            g = _wrap(np.array(1, dtype=dtype) if shape == () else np.ones(shape, dtype=dtype), None)
+            g = _ones_like(out)
         elif not isinstance(g, Tensor):
             g = _wrap(np.asarray(g, dtype=out._data.dtype), None)
         else:
@@ -147,6 +152,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
     """Compute the gradient of this tensor with respect to the graph's leaves (see autograd.backward)."""
+    d = self._data
+    if gradient is None and inputs is None and self.grad_fn is not None and d.size == 1 and d.dtype.kind == "f":
+        # loss.backward(), the common case: straight to the engine
+        run_backward([(self.grad_fn, self._output_nr)], [_ones_like(self)],
+                     create_graph if retain_graph is None else retain_graph, create_graph)
+        return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 

@@ -93,7 +93,7 @@ class BackwardCFunction(Node, FunctionCtx):
             self._saved = _FREED
 
     def _apply(self, grads):
-        if self.materialize_grads and any(g is None for g in grads):
+        if self.materialize_grads and None in grads:  # (Tensor == None is NotImplemented: cheap)
             grads = [
                 _wrap(np.zeros(m[0], dtype=m[1]), None) if g is None and m is not None else g
                 for g, m in zip(grads, self._out)
