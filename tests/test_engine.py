@@ -1858,3 +1858,49 @@ def test_hook_handle_as_context_manager():
         (x * 2).sum().backward()
     (x * 2).sum().backward()
     assert log == [1]
+
+
+# ---- .grad never aliases a gradient that someone else holds ---------------------------------------
+# (accumulate_grad takes a gradient as it is when only the engine holds it, and copies otherwise)
+def _aliased(a, b) -> bool:
+    return np.shares_memory(a._data, b._data)
+
+
+def test_grads_of_two_leaves_fed_the_same_gradient_do_not_alias():
+    a, b = tl.ones(3, requires_grad=True), tl.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # AddBackward0 hands the same gradient to both leaves
+    assert not _aliased(a.grad, b.grad)
+    a.grad.mul_(5)
+    assert vals(b.grad) == [1.0, 1.0, 1.0]
+
+
+def test_grad_does_not_alias_the_callers_gradient():
+    x = tl.ones(3, requires_grad=True)
+    g = tl.tensor([1.0, 2.0, 3.0])
+    x.backward(g)
+    assert not _aliased(x.grad, g)
+    y0 = tl.ones(3, requires_grad=True)
+    (y0 * 1).backward(g)
+    x.grad.zero_()
+    assert vals(g) == [1.0, 2.0, 3.0] and vals(y0.grad) == [1.0, 2.0, 3.0]
+
+
+def test_grad_does_not_alias_a_gradient_a_hook_kept_or_a_retained_grad():
+    kept = []
+    y = tl.ones(3, requires_grad=True)
+    y.register_hook(lambda t: kept.append(t))
+    (y * 2).sum().backward()
+    assert not _aliased(y.grad, kept[0])
+    c = tl.ones(3, requires_grad=True)
+    cc = c * 1
+    cc.retain_grad()
+    (cc * 2).sum().backward()
+    assert not _aliased(c.grad, cc.grad)
+
+
+def test_accumulating_again_adds_into_the_first_grad():
+    w = tl.ones(2048, requires_grad=True)
+    (w * 3).sum().backward()
+    first = w.grad
+    (w * 3).sum().backward()
+    assert w.grad is first and float(w.grad.sum()) == 6.0 * 2048

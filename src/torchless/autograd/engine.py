@@ -132,6 +132,9 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                 else:
                     del deps[child]
                     push_ready(child)
+            # the buffers hold the gradients now: drop this loop's own references, so that a
+            # leaf can tell when it is a gradient's only holder (see graph._exclusive)
+            g = grads_in = grads_out = None
     finally:
         _grad_enabled.reset(token)
     return captured
