@@ -1904,3 +1904,43 @@ def test_accumulating_again_adds_into_the_first_grad():
     first = w.grad
     (w * 3).sum().backward()
     assert w.grad is first and float(w.grad.sum()) == 6.0 * 2048
+
+
+# ---- a rule keeps only the operands it reads: changing the others in place is fine ---------------
+UNREAD_OPERAND = {
+    "mul_number": lambda t, y: y * 2,
+    "div_number": lambda t, y: y / 2,
+    "mul_constant_tensor": lambda t, y: y * t.ones(3),
+    "mm_constant": lambda t, y: y.reshape(1, 3) @ t.ones(3, 1),
+    "where": lambda t, y: t.where(y > 0, y, 0.0),
+    "masked_fill": lambda t, y: y.masked_fill(y > 5, 0.0),
+    "lerp_number_weight": lambda t, y: t.lerp(y, t.ones(3), 0.5),
+}
+UNREAD_EXPECTED = {"mul_number": 2.0, "div_number": 0.5, "lerp_number_weight": 0.5}
+
+
+@pytest.mark.parametrize("case", sorted(UNREAD_OPERAND))
+def test_in_place_change_of_an_operand_the_rule_does_not_read(case):
+    def f(t):
+        a = t.ones(3, requires_grad=True)
+        y = a * 1
+        z = UNREAD_OPERAND[case](t, y)
+        y.add_(1)  # the op above does not need y's value for its gradient
+        z.sum().backward()
+        return a.grad
+
+    got = f(tl)
+    assert vals(got) == [UNREAD_EXPECTED.get(case, 1.0)] * 3
+    same_as_torch(f)
+
+
+def test_an_operand_the_rule_does_not_read_is_not_kept_alive():
+    a = tl.ones(3, requires_grad=True)
+    h = a * 1
+    ref = weakref.ref(h._data)
+    z = h * 0.5  # mul by a number reads only the number
+    del h
+    gc.collect()
+    assert ref() is None
+    z.sum().backward()
+    assert vals(a.grad) == [0.5] * 3

@@ -4,7 +4,8 @@ An op is a Node subclass named as torch names its grad_fn (``MulBackward0``) wit
 - ``forward(*arrays, *params)``: a staticmethod on backend arrays, returning an array;
 - ``backward(self, g)``: the derivative rule, in torchless tensor ops (so it can be
   differentiated again), returning one gradient per operand (None where there is none).
-  ``self.saved`` are the operands (tensors or Python numbers), ``self._params`` the
+  ``self.saved`` are the operands (tensors or Python numbers; None for a tensor the rule
+  does not need, see ``save_when``), ``self.shapes`` their shapes, ``self._params`` the
   non-tensor arguments, ``self.out`` the output when the class sets ``save_output``.
 
 The public function (``torchless.mul``, ``Tensor.mul``) is registered with ``register``.
@@ -63,6 +64,10 @@ class Op(Node):
 
     __slots__ = ("shapes",)
     saves_operands = True  # False: the rule needs only the operands' shapes (``self.shapes``)
+    # which tensor operands to keep, one entry per operand: True (always) or the indices of
+    # the inputs whose gradients read it (mul keeps x only if y needs a gradient). An operand
+    # not kept stays neither alive nor checked for in-place changes. None: keep them all.
+    save_when = None
     save_output = False  # set when the rule reads self.out
     is_view = False  # the output shares memory (and the version counter) with operand 0
     float_result = False  # integer operands are computed in the default float dtype
@@ -85,13 +90,19 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
         out = _wrap(data, None)
     else:
         node = cls()
-        if cls.saves_operands:
-            node.shapes = None
-        else:  # nothing to keep alive or to check for in-place changes
+        if cls.saves_operands and cls.save_when is None:
+            node.shapes = shapes
+        else:
             if shapes is None:
                 shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in saved])
             node.shapes = shapes
-            saved, versions = (), None
+            if not cls.saves_operands:  # nothing to keep alive or to check for in-place changes
+                saved, versions = (), None
+            else:
+                keep = [not isinstance(t, Tensor) or w is True or any(edges[j] for j in w)
+                        for t, w in zip(saved, cls.save_when)]
+                saved = tuple([t if k else None for t, k in zip(saved, keep)])
+                versions = tuple([v if k else None for v, k in zip(versions, keep)])
         _init_node(node, edges, saved, versions, params)
         out = _wrap(data, node)
         if cls.save_output:
@@ -175,7 +186,7 @@ def binary(cls, x, y, *params) -> Tensor:
             ey, vy = y._edge(), (vc[0] if vc else 0)
         else:
             ey, vy = (None, _version(y)) if yt else (False, None)
-        shapes = None if cls.saves_operands else (x._data.shape if xt else (), y._data.shape if yt else ())
+        shapes = (x._data.shape if xt else (), y._data.shape if yt else ())
         return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
     return _wrap(data, None)
 

@@ -49,12 +49,14 @@ class MulBackward0(Op):
     """mul: d/dx = y, d/dy = x"""
 
     forward = staticmethod(np.multiply)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         x, y = self.saved
+        sx, sy = self.shapes
         return (
-            sum_to(g * y, x.shape) if self.needs(0) else None,
-            sum_to(g * x, y.shape) if self.needs(1) else None,
+            sum_to(g * y, sx) if self.needs(0) else None,
+            sum_to(g * x, sy) if self.needs(1) else None,
         )
 
 
@@ -63,12 +65,14 @@ class DivBackward0(Op):
 
     float_result = True
     forward = staticmethod(np.true_divide)
+    save_when = ((1,), True)
 
     def backward(self, g):
         x, y = self.saved
+        sx, sy = self.shapes
         return (
-            sum_to(g / y, x.shape) if self.needs(0) else None,
-            sum_to(-g * x / (y * y), y.shape) if self.needs(1) else None,
+            sum_to(g / y, sx) if self.needs(0) else None,
+            sum_to(-g * x / (y * y), sy) if self.needs(1) else None,
         )
 
 
@@ -164,13 +168,15 @@ class RemainderBackward0(Op):
     """remainder: d/dx = 1, d/dy = -floor(x / y)"""
 
     forward = staticmethod(np.remainder)
+    save_when = ((1,), (1,))
 
     def backward(self, g):
         x, y = self.saved
+        sx, sy = self.shapes
         gy = None
         if self.needs(1):
-            gy = sum_to(-g * (x / y).floor(), y.shape)
-        return (sum_to(g, x.shape) if self.needs(0) else None, gy)
+            gy = sum_to(-g * (x / y).floor(), sy)
+        return (sum_to(g, sx) if self.needs(0) else None, gy)
 
 
 @register(inplace="remainder_", samples=[(T(3, 4), 0.7)])
@@ -248,6 +254,7 @@ class PowBackward2(Op):
 
     save_output = True
     forward = staticmethod(_power)
+    save_when = (True, ())  # (c is a number; the rule reads the output, not the exponent)
 
     def backward(self, g):
         c, _ = self.saved
@@ -566,15 +573,18 @@ def minimum(input, other) -> Tensor:
 class WhereBackward0(Op):
     """where(c, x, y): the gradient goes to x where c holds, to y elsewhere"""
 
+    save_when = (True, (), ())  # the condition only
+
     @staticmethod
     def forward(cond, x, y):
         return np.where(cond, x, y)
 
     def backward(self, g):
-        cond, x, y = self.saved
+        cond, _, _ = self.saved
+        _, sx, sy = self.shapes
         zero = g * 0
-        gx = sum_to(where(cond, g, zero), x.shape) if self.needs(1) else None
-        gy = sum_to(where(cond, zero, g), y.shape) if self.needs(2) else None
+        gx = sum_to(where(cond, g, zero), sx) if self.needs(1) else None
+        gy = sum_to(where(cond, zero, g), sy) if self.needs(2) else None
         return None, gx, gy
 
 
@@ -615,15 +625,18 @@ def _dtype_of(np_dtype):
 class LerpBackward0(Op):
     """lerp with a number weight: out = x + w (y - x); d/dx = 1 - w, d/dy = w"""
 
+    save_when = ((2,), (2,), True)  # x and y only for the weight's gradient
+
     @staticmethod
     def forward(x, y, w):
         return x + w * (y - x)
 
     def backward(self, g):
         x, y, w = self.saved
-        gx = sum_to(g * (1 - w), x.shape) if self.needs(0) else None
-        gy = sum_to(g * w, y.shape) if self.needs(1) else None
-        gw = sum_to(g * (y - x), w.shape) if isinstance(w, Tensor) and self.needs(2) else None
+        sx, sy, sw = self.shapes
+        gx = sum_to(g * (1 - w), sx) if self.needs(0) else None
+        gy = sum_to(g * w, sy) if self.needs(1) else None
+        gw = sum_to(g * (y - x), sw) if isinstance(w, Tensor) and self.needs(2) else None
         return gx, gy, gw
 
 

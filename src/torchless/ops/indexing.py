@@ -227,6 +227,8 @@ def index_select(input, dim, index) -> Tensor:
 class MaskedFillBackward0(Op):
     """masked_fill: the filled places get no gradient (a tensor value gets their sum)"""
 
+    save_when = ((), True, True)  # the mask and the value, not x
+
     @staticmethod
     def forward(x, mask, value):
         return np.where(mask, value, x).astype(x.dtype, copy=False)

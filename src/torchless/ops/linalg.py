@@ -21,6 +21,7 @@ class MmBackward0(Op):
     """mm: d/dA = g B^T, d/dB = A^T g"""
 
     forward = staticmethod(_matmul)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         a, b = self.saved
@@ -31,6 +32,7 @@ class BmmBackward0(Op):
     """bmm: d/dA = g B^T, d/dB = A^T g (per batch)"""
 
     forward = staticmethod(_matmul)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         a, b = self.saved
@@ -41,6 +43,7 @@ class MvBackward0(Op):
     """mv: d/dA = g v^T, d/dv = A^T g"""
 
     forward = staticmethod(_matmul)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         a, v = self.saved
@@ -51,6 +54,7 @@ class DotBackward0(Op):
     """dot: d/dx = g y, d/dy = g x"""
 
     forward = staticmethod(np.dot)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         x, y = self.saved
@@ -61,11 +65,13 @@ class MatmulBackward0(Op):
     """batched matmul with broadcasting: d/dA = g B^T, d/dB = A^T g, summed over broadcast batches"""
 
     forward = staticmethod(_matmul)
+    save_when = ((1,), (0,))
 
     def backward(self, g):
         a, b = self.saved
-        ga = sum_to(g.matmul(b.mT), a.shape) if self.needs(0) else None
-        gb = sum_to(a.mT.matmul(g), b.shape) if self.needs(1) else None
+        sa, sb = self.shapes
+        ga = sum_to(g.matmul(b.mT), sa) if self.needs(0) else None
+        gb = sum_to(a.mT.matmul(g), sb) if self.needs(1) else None
         return ga, gb
 
 
@@ -186,6 +192,8 @@ def matmul(input, other) -> Tensor:
 class AddmmBackward0(Op):
     """addmm: beta*M + alpha*(A @ B); d/dM = beta g, d/dA = alpha g B^T, d/dB = alpha A^T g"""
 
+    save_when = ((), (2,), (1,))
+
     @staticmethod
     def forward(m, a, b, beta, alpha):
         prod = _matmul(a, b)
@@ -194,9 +202,9 @@ class AddmmBackward0(Op):
         return prod + m * beta if beta != 1 else prod + m
 
     def backward(self, g):
-        m, a, b = self.saved
+        _, a, b = self.saved
         beta, alpha = self._params
-        gm = sum_to(g * beta if beta != 1 else g, m.shape) if self.needs(0) else None
+        gm = sum_to(g * beta if beta != 1 else g, self.shapes[0]) if self.needs(0) else None
         ga = g.mm(b.t()) * alpha if self.needs(1) else None
         gb = a.t().mm(g) * alpha if self.needs(2) else None
         return gm, ga, gb
