@@ -1944,3 +1944,71 @@ def test_an_operand_the_rule_does_not_read_is_not_kept_alive():
     assert ref() is None
     z.sum().backward()
     assert vals(a.grad) == [0.5] * 3
+
+
+# ---- views see in-place changes of their base (torch regenerates their grad_fn) -------------------
+def test_view_taken_before_its_base_changed_in_place():
+    def f(t):
+        a = t.arange(4.0).requires_grad_()
+        x = a.clone()
+        v = x[1:3]
+        x.mul_(2)
+        v.sum().backward()
+        return a.grad
+
+    assert vals(f(tl)) == [0.0, 2.0, 2.0, 0.0]
+    same_as_torch(f)
+
+
+def test_reshaped_view_follows_a_base_changed_by_a_tensor_that_requires_grad():
+    def f(t):
+        a = t.arange(4.0)
+        w = t.ones(4, requires_grad=True)
+        x = a.clone()
+        v = x.view(2, 2)
+        x.mul_(w)
+        v.sum().backward()
+        return w.grad
+
+    assert vals(f(tl)) == [0.0, 1.0, 2.0, 3.0]
+    same_as_torch(f)
+
+
+def test_sibling_view_changed_in_place():
+    def f(t):
+        a = t.arange(4.0).requires_grad_()
+        x = a.clone()
+        v1, v2 = x[0:2], x[1:3]
+        v1.mul_(10)
+        v2.sum().backward()
+        return a.grad
+
+    assert vals(f(tl)) == [0.0, 10.0, 1.0, 0.0]
+    same_as_torch(f)
+
+
+def test_view_of_a_constant_base_that_starts_requiring_grad():
+    def f(t):
+        w = t.ones(4, requires_grad=True)
+        z = t.zeros(4)
+        v = z[0:2]
+        z.copy_(w)
+        return v.requires_grad
+
+    assert f(tl) is True
+    same_as_torch(f)
+
+
+# ---- after backward(create_graph=True), .grad is a tensor of its own --------------------------------
+def test_grad_after_create_graph_is_writable_and_not_shared():
+    def f(t):
+        x, w = t.ones(3, requires_grad=True), t.ones(3, requires_grad=True)
+        (x + w).sum().backward(create_graph=True)
+        shared = x.grad is w.grad
+        x.sum().backward()  # accumulates into the grad made with create_graph
+        w.grad.zero_()
+        return shared, x.grad.detach(), w.grad.detach()
+
+    shared, xg, wg = f(tl)
+    assert shared is False and vals(xg) == [2.0] * 3 and vals(wg) == [0.0] * 3
+    same_as_torch(f)

@@ -58,6 +58,8 @@ class Tensor:
     # ---- autograd state ------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            self._refresh_view()
         return self._rg
 
     @requires_grad.setter
@@ -135,6 +137,8 @@ class Tensor:
     def _edge(self):
         """Where a gradient for this tensor goes: ``(grad_fn, output_nr)``, a leaf's
         ``(AccumulateGrad, 0)``, or None when it needs none."""
+        if self._base is not None:
+            self._refresh_view()
         fn = self.grad_fn
         if fn is not None:
             return (fn, self._output_nr)
@@ -143,6 +147,25 @@ class Tensor:
         ref = self._acc  # (the accumulator's lookup inline: this runs for every op on a leaf)
         acc = ref() if ref is not None else None
         return (acc if acc is not None else self._accumulator(), 0)
+
+    def _refresh_view(self) -> None:
+        """A view whose base changed in place since it was taken gets a grad_fn from the base's
+        new history, as torch regenerates it (views taken under no_grad are left alone)."""
+        extra = self._extra
+        version = extra.get("view_version")
+        if version is None or version == self._vc[0]:
+            return
+        extra["view_version"] = self._vc[0]
+        base = self._base
+        if base._rg:
+            from .ops.inplace import replay
+
+            token = _grad_enabled.set(True)
+            try:
+                fresh = replay(extra["view_steps"], base)
+            finally:
+                _grad_enabled.reset(token)
+            self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True
 
     def _extras(self) -> dict:
         extra = self._extra

@@ -231,8 +231,8 @@ def accumulate_grad(var, g) -> None:
         g = g.to(var.dtype)
     old = var._grad
     if old is None:
-        if is_grad_enabled():  # create_graph: keep the gradient's own graph
-            var._grad = g
+        if is_grad_enabled():  # create_graph: a copy that keeps the gradient's own graph
+            var._grad = g.clone()
         elif _exclusive(g):
             var._grad = g
         else:  # the same gradient may also reach other leaves, a hook or the caller: a copy

@@ -119,10 +119,12 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
         root = base._base
         if root is None:
             out._base = base
-            out._extra = {"view_steps": step}
+            out._extra = extra = {"view_steps": step}
         else:
             out._base = root
-            out._extra = {"view_steps": base._extra["view_steps"] + step}
+            out._extra = extra = {"view_steps": base._extra["view_steps"] + step}
+        if _enabled():  # the version it was taken at: an in-place change of the base since
+            extra["view_version"] = vc[0]  # calls for a fresh grad_fn (Tensor._edge)
     return out
 
 

@@ -144,9 +144,11 @@ def rebase_on_view(view: Tensor) -> None:
     base = view._base
     node = CopySlices()
     node.shapes = (base._data.shape, view._data.shape)
-    edges = (base._edge() if base._rg else None, view._edge() if view._rg else None)
-    _init_node(node, edges, (), None, (view._extra["view_steps"],))
+    # (the view's own edge as it stands: its grad_fn is the new history, not one to refresh)
+    view_edge = (view.grad_fn, view._output_nr) if view.grad_fn is not None else None
+    _init_node(node, (base._edge() if base._rg else None, view_edge), (), None, (view._extra["view_steps"],))
     rebase(base, node)
+    view._extra["view_version"] = view._vc[0]
 
 
 def _inplace_on_view(self, fn, name, args, kwargs):
@@ -159,10 +161,11 @@ def _inplace_on_view(self, fn, name, args, kwargs):
     self._bump()
     if base._rg or new._rg:
         view = _wrap(self._data, new.grad_fn)
-        view._rg, view._base, view._extra = new._rg, base, self._extra
+        view._rg, view._base, view._extra, view._vc = new._rg, base, self._extra, self._vc
         rebase_on_view(view)
         fresh = replay(steps, base)
         self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True
+        self._extra["view_version"] = self._vc[0]
     return self
 
 
