@@ -134,7 +134,7 @@ def unary(cls, x: Tensor, *params) -> Tensor:
     if cls.float_result and xd.dtype.kind != "f":
         xd = xd.astype(DEFAULT.float.np)
     data = cls.forward(xd, *params)
-    if x._rg and _enabled():
+    if (x._rg or x._base is not None and _view_requires_grad(x)) and _enabled():
         vc = x._vc
         return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x)
     if cls.is_view:
@@ -174,8 +174,8 @@ def binary(cls, x, y, *params) -> Tensor:
         data = cls.forward(xd, yd, *params)
     except ValueError:
         raise _broadcast_error(x, y) from None
-    rx = xt and x._rg
-    ry = yt and y._rg
+    rx = xt and (x._rg or x._base is not None and _view_requires_grad(x))
+    ry = yt and (y._rg or y._base is not None and _view_requires_grad(y))
     if (rx or ry) and _enabled():
         # an edge per operand: None where no gradient is wanted, False for a Python number
         if rx:
@@ -211,10 +211,18 @@ def nary(cls, operands: tuple, *params, base=None) -> Tensor:
     """Apply an op whose operands are a tuple of tensors (cat, stack, where, ...)."""
     data = cls.forward(*[t._data if isinstance(t, Tensor) else t for t in operands], *params)
     if _enabled():
-        edges = tuple(t._edge() if isinstance(t, Tensor) and t._rg else None for t in operands)
+        edges = tuple(t._edge() if isinstance(t, Tensor) and (t._rg or t._base is not None and _view_requires_grad(t))
+                      else None for t in operands)
         if any(e is not None for e in edges):
             return _finish(cls, data, edges, operands, tuple(_version(t) for t in operands), params, base)
     return _finish(cls, data, None, None, None, params, base)
+
+
+def _view_requires_grad(t: Tensor) -> bool:
+    """A view's requires_grad, brought up to date with its base (which may have started to
+    require grad through an in-place change since the view was taken)."""
+    t._refresh_view()
+    return t._rg
 
 
 def _version(t):

@@ -19,9 +19,10 @@ def check_inplace(self: Tensor, *others) -> bool:
     """Refuse what torch refuses; say whether this in-place op must be recorded."""
     if not _grad_enabled.get():
         return False
-    if self._rg and self.grad_fn is None:
+    requires = self.requires_grad  # (a view's, brought up to date with its base)
+    if requires and self.grad_fn is None:
         raise RuntimeError(LEAF_MESSAGE)
-    track = self._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+    track = requires or any(isinstance(o, Tensor) and o.requires_grad for o in others)
     if track and self._base is not None and self._base._rg and self._base.grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
