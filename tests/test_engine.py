@@ -2012,3 +2012,18 @@ def test_grad_after_create_graph_is_writable_and_not_shared():
     shared, xg, wg = f(tl)
     assert shared is False and vals(xg) == [2.0] * 3 and vals(wg) == [0.0] * 3
     same_as_torch(f)
+
+
+def test_gradient_comes_back_in_each_tensors_own_dtype_after_promotion():
+    def f(t):
+        x = t.ones(3, requires_grad=True)
+        a = x * 2
+        a.retain_grad()
+        seen = []
+        a.register_hook(lambda g: seen.append(str(g.dtype)))
+        (a * t.ones(3, dtype=t.float64)).sum().backward()  # float32 * float64 -> float64
+        return a.grad, seen, x.grad
+
+    ag, seen, xg = f(tl)
+    assert ag.dtype == tl.float32 and seen == ["torch.float32"] and xg.dtype == tl.float32
+    same_as_torch(f)

@@ -154,19 +154,19 @@ def binary(cls, x, y, *params) -> Tensor:
         if yt:
             yd = y._data
             if xd.dtype is not yd.dtype or (cls.float_result and xd.dtype.kind != "f"):
-                xd, yd = _promote(cls, x, y, xd, yd)
+                x, y, xd, yd = _promote(cls, x, y, xd, yd)
         else:
             if y.__class__ not in _number:
                 y = _as_number(y)
             yd = y
             if xd.dtype.kind != "f" or y.__class__ is bool:
-                xd, yd = _promote(cls, x, y, xd, yd)
+                x, y, xd, yd = _promote(cls, x, y, xd, yd)
     elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
         xd, yd = x, y._data
         if yd.dtype.kind != "f" or x.__class__ is bool:
-            xd, yd = _promote(cls, x, y, xd, yd)
+            x, y, xd, yd = _promote(cls, x, y, xd, yd)
     else:
         raise TypeError(f"{cls.__name__[:-9].lower()}: expected a Tensor operand, got {type(x).__name__} and "
                         f"{type(y).__name__}")
@@ -241,7 +241,7 @@ def _as_number(v):
 
 
 def _promote(cls, x, y, xd, yd):
-    """Cast the operands' arrays to torch's result dtype (Python numbers stay numbers:
+    """The operands and their arrays in torch's result dtype (Python numbers stay numbers:
     NumPy treats them as weak, so they take the array's dtype)."""
     rd = result_np_dtype((x, y))
     if cls.rejects_bool and any(v.__class__ is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
@@ -254,15 +254,26 @@ def _promote(cls, x, y, xd, yd):
         rd = DEFAULT.float.np
     if isinstance(x, Tensor):
         if xd.dtype is not rd:
-            xd = xd.astype(rd)
+            x, xd = _cast(x, xd, rd)
     elif rd.kind in "iu" and isinstance(x, int):
         xd = _wrapped_int(x, rd)
     if isinstance(y, Tensor):
         if yd.dtype is not rd:
-            yd = yd.astype(rd)
+            y, yd = _cast(y, yd, rd)
     elif rd.kind in "iu" and isinstance(y, int):
         yd = _wrapped_int(y, rd)
-    return xd, yd
+    return x, y, xd, yd
+
+
+def _cast(t: Tensor, data, rd):
+    """An operand in the result dtype. One that requires grad is cast by a recorded op, so
+    that its gradient comes back in its own dtype (as torch's engine casts it)."""
+    if t._rg and _enabled():
+        from .._dtype import FROM_NP
+
+        t = t.to(FROM_NP[rd])
+        return t, t._data
+    return t, data.astype(rd)
 
 
 def _wrapped_int(v: int, rd):
