@@ -355,8 +355,11 @@ def _wrap_outputs(ctx, args, output, record):
         ctx.n_outputs = len(outputs)
         if ctx._to_save:
             _store_saved(ctx, outputs, results)
-        for view in dirty_views:
-            _rebase_base_of(view)
+        if dirty_views:
+            from ..ops.inplace import rebase_on_view  # (here: the ops import this module's package)
+
+            for view in dirty_views:
+                rebase_on_view(view)
     elif ctx._to_save:
         ctx._to_save = ()
     return tuple(results) if is_tuple else results[0]
@@ -369,13 +372,6 @@ def _alias(t: Tensor) -> Tensor:
         t._vc = [0]
     alias._vc = t._vc
     return alias
-
-
-def _rebase_base_of(view: Tensor) -> None:
-    """A Function modified a view in place: its base now takes that region from the Function."""
-    from ..ops.inplace import rebase_on_view
-
-    rebase_on_view(view)
 
 
 def _store_saved(ctx, raw_outputs, results):
@@ -444,10 +440,3 @@ def _delayed_error(t: Tensor, name: str) -> Tensor:
     out = _wrap(t._data, node)
     return out
 
-
-class InplaceFunction(Function):
-    pass
-
-
-class NestedIOFunction(Function):
-    pass

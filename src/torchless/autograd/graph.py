@@ -25,16 +25,14 @@ class RemovableHandle:
     """Returned by the register_*hook methods; ``remove()`` unregisters the hook."""
 
     __slots__ = ("_hooks", "_key")
-    _next_key = 0
 
     def __init__(self, hooks: dict):
-        RemovableHandle._next_key += 1
         self._hooks = hooks
-        self._key = RemovableHandle._next_key
+        self._key = object()  # unique, and the hook table keeps the order hooks were added in
 
     @property
     def id(self) -> int:
-        return self._key
+        return id(self._key)
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)

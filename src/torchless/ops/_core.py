@@ -70,6 +70,7 @@ class Op(Node):
     save_when = None
     save_output = False  # set when the rule reads self.out
     is_view = False  # the output shares memory (and the version counter) with operand 0
+    reshapes = False  # a view whose only parameter is the new shape (replayable as a reshape)
     float_result = False  # integer operands are computed in the default float dtype
     rejects_bool = False  # torch refuses bool operands (subtraction)
 

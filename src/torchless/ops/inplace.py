@@ -103,7 +103,7 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
 def replay(steps, t: Tensor) -> Tensor:
     """Take the view described by ``steps`` of ``t`` again, as recorded (differentiable) ops."""
     for cls, params in steps:
-        if cls.__name__ == "ViewBackward0":  # t may be a gradient whose layout needs a copy
+        if cls.reshapes:  # t may be a gradient whose layout needs a copy: reshape, not view
             t = t.reshape(params[0])
         else:
             t = _core.unary(cls, t, *params)

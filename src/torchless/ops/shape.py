@@ -41,6 +41,7 @@ class ViewBackward0(Op):
 
     saves_operands = False
     is_view = True
+    reshapes = True
 
     @staticmethod
     def forward(x, shape):
