@@ -81,6 +81,18 @@ class Op(Node):
     def backward(self, g):
         raise NotImplementedError
 
+    @classmethod
+    def _keep_for(cls, live: tuple) -> tuple:
+        """save_when worked out for one pattern of live edges (memoized: a dict lookup per op)."""
+        table = cls.__dict__.get("_keep_table")
+        if table is None:
+            table = {}
+            type.__setattr__(cls, "_keep_table", table)
+        keep = table.get(live)
+        if keep is None:
+            keep = table[live] = tuple(w is True or any(live[j] for j in w) for w in cls.save_when)
+        return keep
+
 
 def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
     """Wrap ``data`` as the op's output, recording a node when ``edges`` is not None.
@@ -99,11 +111,6 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
             node.shapes = shapes
             if not cls.saves_operands:  # nothing to keep alive or to check for in-place changes
                 saved, versions = (), None
-            else:
-                keep = [not isinstance(t, Tensor) or w is True or any(edges[j] for j in w)
-                        for t, w in zip(saved, cls.save_when)]
-                saved = tuple([t if k else None for t, k in zip(saved, keep)])
-                versions = tuple([v if k else None for v, k in zip(versions, keep)])
         _init_node(node, edges, saved, versions, params)
         out = _wrap(data, node)
         if cls.save_output:
@@ -190,7 +197,11 @@ def binary(cls, x, y, *params) -> Tensor:
         else:
             ey, vy = (None, _version(y)) if yt else (False, None)
         shapes = (x._data.shape if xt else (), y._data.shape if yt else ())
-        return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
+        if cls.save_when is None:
+            return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
+        kx, ky = cls._keep_for((rx, ry))  # (numbers are always kept: they cost nothing)
+        saved = (x if kx or not xt else None, y if ky or not yt else None)
+        return _finish(cls, data, (ex, ey), saved, (vx if kx else None, vy if ky else None), params, x, shapes)
     return _wrap(data, None)
 
 
@@ -215,7 +226,14 @@ def nary(cls, operands: tuple, *params, base=None) -> Tensor:
         edges = tuple(t._edge() if isinstance(t, Tensor) and (t._rg or t._base is not None and _view_requires_grad(t))
                       else None for t in operands)
         if any(e is not None for e in edges):
-            return _finish(cls, data, edges, operands, tuple(_version(t) for t in operands), params, base)
+            saved, versions = operands, tuple([_version(t) for t in operands])
+            shapes = None
+            if cls.save_when is not None:
+                shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in operands])
+                keep = cls._keep_for(tuple([e is not None for e in edges]))
+                saved = tuple([t if k or not isinstance(t, Tensor) else None for t, k in zip(saved, keep)])
+                versions = tuple([v if k else None for v, k in zip(versions, keep)])
+            return _finish(cls, data, edges, saved, versions, params, base, shapes)
     return _finish(cls, data, None, None, None, params, base)
 
 
