@@ -13,6 +13,8 @@ The public function (``torchless.mul``, ``Tensor.mul``) is registered with ``reg
 
 from __future__ import annotations
 
+import itertools
+
 from .._dtype import DEFAULT, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
@@ -81,17 +83,15 @@ class Op(Node):
     def backward(self, g):
         raise NotImplementedError
 
-    @classmethod
-    def _keep_for(cls, live: tuple) -> tuple:
-        """save_when worked out for one pattern of live edges (memoized: a dict lookup per op)."""
-        table = cls.__dict__.get("_keep_table")
-        if table is None:
-            table = {}
-            type.__setattr__(cls, "_keep_table", table)
-        keep = table.get(live)
-        if keep is None:
-            keep = table[live] = tuple(w is True or any(live[j] for j in w) for w in cls.save_when)
-        return keep
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        sw = cls.save_when
+        if sw is not None:
+            # save_when worked out for every pattern of live edges: one dict lookup per op
+            cls.keep_for = {
+                live: tuple(w is True or any(live[j] for j in w) for w in sw)
+                for live in itertools.product((False, True), repeat=len(sw))
+            }
 
 
 def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
@@ -199,7 +199,7 @@ def binary(cls, x, y, *params) -> Tensor:
         shapes = (x._data.shape if xt else (), y._data.shape if yt else ())
         if cls.save_when is None:
             return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
-        kx, ky = cls._keep_for((rx, ry))  # (numbers are always kept: they cost nothing)
+        kx, ky = cls.keep_for[rx, ry]  # (numbers are always kept: they cost nothing)
         saved = (x if kx or not xt else None, y if ky or not yt else None)
         return _finish(cls, data, (ex, ey), saved, (vx if kx else None, vy if ky else None), params, x, shapes)
     return _wrap(data, None)
@@ -230,7 +230,7 @@ def nary(cls, operands: tuple, *params, base=None) -> Tensor:
             shapes = None
             if cls.save_when is not None:
                 shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in operands])
-                keep = cls._keep_for(tuple([e is not None for e in edges]))
+                keep = cls.keep_for[tuple([e is not None for e in edges])]
                 saved = tuple([t if k or not isinstance(t, Tensor) else None for t, k in zip(saved, keep)])
                 versions = tuple([v if k else None for v, k in zip(versions, keep)])
             return _finish(cls, data, edges, saved, versions, params, base, shapes)
