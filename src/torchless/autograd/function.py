@@ -341,7 +341,7 @@ def _wrap_outputs(ctx, args, output, record):
                 dirty_views.append(out)
             if not record and out._rg:  # torch hands back a tensor outside the graph
                 out = _alias(out)
-        elif any(out is a for a in args):  # an input returned as it is: a new tensor on its memory
+        elif _is_one_of(out, args):  # an input returned as it is: a new tensor on its memory
             out = _alias(out)
         metas.append((out._data.shape, out._data.dtype))
         if record:
@@ -365,6 +365,13 @@ def _wrap_outputs(ctx, args, output, record):
     return tuple(results) if is_tuple else results[0]
 
 
+def _is_one_of(t, items) -> bool:
+    for item in items:
+        if item is t:
+            return True
+    return False
+
+
 def _alias(t: Tensor) -> Tensor:
     """A new tensor on ``t``'s memory and version counter, outside the graph."""
     alias = _wrap(t._data, None)
@@ -376,19 +383,19 @@ def _alias(t: Tensor) -> Tensor:
 
 def _store_saved(ctx, raw_outputs, results):
     """Keep the saved tensors, and the version each has now that forward is done."""
-    out_nr = {id(o): i for i, o in enumerate(raw_outputs) if isinstance(o, Tensor)}
     saved, versions = [], []
     for t in ctx._to_save:
         if t is None:
             saved.append(None)
             versions.append(None)
             continue
-        nr = out_nr.get(id(t))
-        if nr is not None:
-            r = results[nr]
-            if r._vc is None:
-                r._vc = [0]
-            saved.append((r._data, r._vc, nr, r._rg))
+        for nr, o in enumerate(raw_outputs):
+            if o is t:  # one of the outputs: kept as its parts, without a reference cycle
+                r = results[nr]
+                if r._vc is None:
+                    r._vc = [0]
+                saved.append((r._data, r._vc, nr, r._rg))
+                break
         else:
             saved.append(t)
         versions.append(t._version)

@@ -7,6 +7,7 @@ from ._core import binary
 from .elementwise import (
     AddBackward0,
     DivBackward0,
+    FloorDivideNode,
     MulBackward0,
     PowBackward2,
     RemainderBackward0,
@@ -22,7 +23,6 @@ from .elementwise import (
     remainder,
     sub,
 )
-from .elementwise import NotImplemented as FloorDivNode
 from .inplace import apply_inplace, inplace_operator
 
 # The operators call binary() directly: this is the hot path of every user program.
@@ -34,8 +34,8 @@ Tensor.__mul__ = lambda self, other: binary(MulBackward0, self, other)
 Tensor.__rmul__ = lambda self, other: binary(MulBackward0, self, other)
 Tensor.__truediv__ = lambda self, other: binary(DivBackward0, self, other)
 Tensor.__rtruediv__ = lambda self, other: binary(DivBackward0, other, self)
-Tensor.__floordiv__ = lambda self, other: binary(FloorDivNode, self, other)
-Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivNode, other, self)
+Tensor.__floordiv__ = lambda self, other: binary(FloorDivideNode, self, other)
+Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivideNode, other, self)
 Tensor.__mod__ = lambda self, other: binary(RemainderBackward0, self, other)
 Tensor.__rmod__ = lambda self, other: binary(RemainderBackward0, other, self)
 Tensor.__pow__ = lambda self, other: pow(self, other)
