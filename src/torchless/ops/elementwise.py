@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from .._dtype import FROM_NP, result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, binary, register, sum_to, unary
+from ._core import Op, binary, nary, register, sum_to, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
 from ._samples import POS, UNIT, B, T
@@ -129,6 +130,23 @@ divide = register("divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
 true_divide = register("true_divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
 
 
+def _check_divisor(x, y):
+    """Integer division by zero raises, as in torch (a float one gives inf or nan)."""
+    a = y if y.__class__ is np.ndarray else x  # (the operands share a dtype; one is an array)
+    if a.dtype.kind in "iu" and np.any(np.equal(y, 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide(x, y):
+    _check_divisor(x, y)
+    return np.floor_divide(x, y)
+
+
+def _remainder(x, y):
+    _check_divisor(x, y)
+    return np.remainder(x, y)
+
+
 class DivBackward2(Op):
     """div with rounding_mode "floor" or "trunc": the derivative is zero (almost everywhere)"""
 
@@ -136,6 +154,7 @@ class DivBackward2(Op):
 
     @staticmethod
     def forward(x, y, mode):
+        _check_divisor(x, y)
         if mode == "floor":
             return np.floor_divide(x, y)
         if np.result_type(x, y).kind == "f":
@@ -148,26 +167,30 @@ class DivBackward2(Op):
         return (g.new_zeros(sx) if self.needs(0) else None, g.new_zeros(sy) if self.needs(1) else None)
 
 
-class NotImplemented(Op):  # torch's name for a node whose derivative does not exist
+class FloorDivideNode(Op):
     """floor_divide has no derivative; differentiating through it raises."""
 
     saves_operands = False
-    forward = staticmethod(np.floor_divide)
+    forward = staticmethod(_floor_divide)
 
     def backward(self, g):
         raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
 
 
+# torch's name for a node whose derivative does not exist (kept off the Python name, which is a builtin)
+FloorDivideNode.__name__ = FloorDivideNode.__qualname__ = "NotImplemented"
+
+
 @register(inplace="floor_divide_", samples=[(T(3, 4), T(4, lo=0.5)), (T(3), 0.7)], gradcheck=False)
 def floor_divide(input, other) -> Tensor:
     """``input // other``, rounded towards minus infinity."""
-    return binary(NotImplemented, input, other)
+    return binary(FloorDivideNode, input, other)
 
 
 class RemainderBackward0(Op):
     """remainder: d/dx = 1, d/dy = -floor(x / y)"""
 
-    forward = staticmethod(np.remainder)
+    forward = staticmethod(_remainder)
     save_when = ((1,), (1,))
 
     def backward(self, g):
@@ -231,7 +254,7 @@ def _power(x, e):
 
 
 class PowBackward1(Op):
-    """x ** y: d/dx = y * x**(y-1), d/dy = x**y * log(x) (taken as 0 where x = 0 and y >= 0)"""
+    """x ** y: d/dx = y * x**(y-1) (0 where y = 0), d/dy = x**y * log(x) (0 where x = 0 and y >= 0)"""
 
     save_output = True
     forward = staticmethod(_power)
@@ -240,7 +263,7 @@ class PowBackward1(Op):
         x, y = self.saved
         gx = gy = None
         if self.needs(0):
-            gx = sum_to(g * y * x ** (y - 1), x.shape)
+            gx = sum_to(where(y == 0, 0.0, g * y * x ** (y - 1)), x.shape)  # (not 0 * inf at x = 0)
         if self.needs(1):
             safe = where((x == 0) & (y >= 0), 0.0, self.out * x.log())
             gy = sum_to(g * safe, y.shape)
@@ -248,7 +271,7 @@ class PowBackward1(Op):
 
 
 class PowBackward2(Op):
-    """c ** y: d/dy = c**y * log(c)"""
+    """c ** y: d/dy = c**y * log(c) (0 where c = 0 and y >= 0; nan for c < 0)"""
 
     lists_number_operands = False
 
@@ -258,7 +281,9 @@ class PowBackward2(Op):
 
     def backward(self, g):
         c, _ = self.saved
-        return None, g * (self.out * math.log(c)) if c != 0 else g * 0
+        if c == 0:  # log(0) = -inf counts only where y < 0, which is where 0**y = inf
+            return None, g * where(self.out == math.inf, self.out * -math.inf, 0.0)
+        return None, g * (self.out * (math.log(c) if c > 0 else math.nan))
 
 
 @register(inplace="pow_", samples=[(T(3, 4, lo=0.5), 2), (T(3, lo=0.5), 3), (T(3, lo=0.5), 2.5),
@@ -350,7 +375,7 @@ def _relu(x):
     return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x.copy()
 
 
-relu = _unary("ReluBackward0", _relu, lambda s, g, x: g * (s.out > 0), name="relu", save_output=True,
+relu = _unary("ReluBackward0", _relu, lambda s, g, x: where(s.out > 0, g, 0.0), name="relu", save_output=True,
               float_result=False)
 
 
@@ -429,11 +454,12 @@ class ClampBackward1(Op):
             inside = x >= lo
         if hi is not None:
             inside = x <= hi if inside is None else inside & (x <= hi)
-        return (g * inside,)
+        return (where(inside, g, 0.0),)  # (where, not g * inside: an infinite g stays out of the zeros)
 
 
 class ClampBackward0(Op):
-    """clamp to tensors: the gradient goes to x inside [min, max], else to the bound that won"""
+    """clamp to tensors: the gradient goes to x inside [min, max], else to the bound that won
+    (max wins where min > max, as in torch: the output is max there)"""
 
     @staticmethod
     def forward(x, lo, hi):
@@ -453,19 +479,19 @@ class ClampBackward0(Op):
         if hi is not None:
             inside = x <= hi if inside is None else inside & (x <= hi)
         if hi is not None and self.needs(2):
-            ghi = sum_to(where(x > hi, g, 0.0), hi.shape)
+            high = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = sum_to(where(high, g, 0.0), hi.shape)
         if lo is not None and self.needs(1):
-            low = x < lo if hi is None else (x < lo) & (lo <= hi)
+            low = x < lo if hi is None else (x < lo) & (lo < hi)
             glo = sum_to(where(low, g, 0.0), lo.shape)
-        return sum_to(g * inside, x.shape), glo, ghi
+        gx = sum_to(where(inside, g, 0.0), x.shape) if self.needs(0) else None
+        return gx, glo, ghi
 
 
 @register(inplace="clamp_", samples=[(T(3, 4), -0.5, 0.5), (T(3, 4), None, 0.2),
                                      (T(3, 4), T(4), T(3, 4, lo=2))])
 def clamp(input, min=None, max=None) -> Tensor:
     """Limit each element to ``[min, max]``; bounds may be numbers or tensors."""
-    from ._core import nary
-
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input = _clamp_operand(input, min, max)
@@ -480,10 +506,8 @@ def _clamp_operand(input, lo, hi):
     """``input`` in the dtype torch clamps in: the result type of it and its bounds."""
     if input._data.dtype.kind == "f" and not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
         return input  # a float tensor keeps its dtype against Python numbers
-    from .._dtype import result_np_dtype
-
     rd = result_np_dtype(tuple(v for v in (input, lo, hi) if v is not None))
-    return input if input._data.dtype is rd else input.to(_dtype_of(rd))
+    return input if input._data.dtype is rd else input.to(FROM_NP[rd])
 
 
 def full_like_scalar(v, like):
@@ -512,8 +536,6 @@ class ClampMaxBackward1(ClampBackward0):
 @register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
 def clamp_min(input, min) -> Tensor:
     """``max(input, min)``"""
-    from ._core import nary
-
     input = _clamp_operand(input, min, None)
     if isinstance(min, Tensor):
         return nary(ClampMinBackward1, (input, min, None))
@@ -523,8 +545,6 @@ def clamp_min(input, min) -> Tensor:
 @register(samples=[(T(3, 4), 0.2), (T(3, 4), T(4))])
 def clamp_max(input, max) -> Tensor:
     """``min(input, max)``"""
-    from ._core import nary
-
     input = _clamp_operand(input, None, max)
     if isinstance(max, Tensor):
         return nary(ClampMaxBackward1, (input, None, max))
@@ -538,7 +558,7 @@ class MaximumBackward0(Op):
 
     def backward(self, g):
         x, y = self.saved
-        return _split_by(self, g, x, y, x > y)
+        return _split_by(self, g, x, y, x > y, x < y)
 
 
 class MinimumBackward0(Op):
@@ -548,13 +568,13 @@ class MinimumBackward0(Op):
 
     def backward(self, g):
         x, y = self.saved
-        return _split_by(self, g, x, y, x < y)
+        return _split_by(self, g, x, y, x < y, x > y)
 
 
-def _split_by(node, g, x, y, x_wins):
-    wx = x_wins + (x == y) * 0.5
-    gx = sum_to(g * wx, x.shape) if node.needs(0) else None
-    gy = sum_to(g * (1 - wx), y.shape) if node.needs(1) else None
+def _split_by(node, g, x, y, x_wins, y_wins):
+    shared = where(x == y, g * 0.5, g)  # (where, not g * weight: an infinite g stays out of the zeros)
+    gx = sum_to(where(y_wins, 0.0, shared), x.shape) if node.needs(0) else None
+    gy = sum_to(where(x_wins, 0.0, shared), y.shape) if node.needs(1) else None
     return gx, gy
 
 
@@ -593,18 +613,36 @@ class WhereBackward0(Op):
                                  (B([[True], [False]]), T(2, 3), 0.5), (B([False, True, True]), -1.0, T(3))])
 def where(condition, input=None, other=None) -> Tensor:
     """Pick ``input`` where ``condition`` holds and ``other`` elsewhere (numbers allowed)."""
-    from ._core import nary
-
     if input is None and other is None:
         return tuple(_wrap(i, None) for i in np.nonzero(condition._data))
     like = input if isinstance(input, Tensor) else other
     if not isinstance(input, Tensor) or not isinstance(other, Tensor) or input._data.dtype is not other._data.dtype:
-        from .._dtype import result_np_dtype
-
         rd = result_np_dtype((input, other))
         input = _as_dtype(input, rd, like)
         other = _as_dtype(other, rd, like)
-    return nary(WhereBackward0, (condition, input, other))
+    try:
+        return nary(WhereBackward0, (condition, input, other))
+    except ValueError:  # (np.where: the shapes do not broadcast)
+        raise broadcast_error(condition, input, other) from None
+
+
+def broadcast_error(*operands) -> RuntimeError:
+    """torch's error for operands whose shapes do not broadcast: the first size that clashes
+    with the shape broadcast from the operands before it."""
+    shape = ()
+    for v in operands:
+        s = v._data.shape if isinstance(v, Tensor) else ()
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            n = max(len(shape), len(s))
+            for i in range(1, n + 1):
+                a = shape[-i] if i <= len(shape) else 1
+                b = s[-i] if i <= len(s) else 1
+                if a != b and 1 not in (a, b):
+                    return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                        f"non-singleton dimension {n - i}")
+    return RuntimeError(f"shapes {[list(getattr(v, 'shape', ())) for v in operands]} do not broadcast")
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
@@ -612,14 +650,8 @@ Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 def _as_dtype(v, rd, like):
     if isinstance(v, Tensor):
-        return v if v._data.dtype is rd else v.to(_dtype_of(rd))
+        return v if v._data.dtype is rd else v.to(FROM_NP[rd])
     return _wrap(np.array(v).astype(rd), None)  # (astype: an int outside the dtype wraps, as in torch)
-
-
-def _dtype_of(np_dtype):
-    from .._dtype import FROM_NP
-
-    return FROM_NP[np_dtype]
 
 
 class LerpBackward0(Op):
@@ -648,10 +680,28 @@ class LerpBackward1(LerpBackward0):
 
 @register(inplace="lerp_", samples=[(T(3, 4), T(4), 0.3), (T(3), T(3), T(3))])
 def lerp(input, end, weight) -> Tensor:
-    """``input + weight * (end - input)``"""
-    from ._core import nary
+    """``input + weight * (end - input)``; floating tensors of one dtype (a 0-d weight may differ)"""
+    dt = input._data.dtype
+    if end._data.dtype is not dt:
+        raise RuntimeError(f"expected dtype {_C_NAME[dt.name]} for `end` but got dtype {_C_NAME[end._data.dtype.name]}")
+    if isinstance(weight, Tensor) and weight._data.dtype is not dt:
+        if weight._data.ndim:
+            raise RuntimeError(f"expected dtype {_C_NAME[dt.name]} for `weight` but got dtype "
+                               f"{_C_NAME[weight._data.dtype.name]}")
+        weight = weight.to(FROM_NP[dt])
+    if dt.kind != "f":
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TORCH_NAME[dt.name]}'")
+    try:
+        return nary(LerpBackward1 if isinstance(weight, Tensor) else LerpBackward0, (input, end, weight))
+    except ValueError:
+        raise broadcast_error(input, end, weight) from None
 
-    return nary(LerpBackward1 if isinstance(weight, Tensor) else LerpBackward0, (input, end, weight))
+
+# the C++ names and the names torch's kernels give the dtypes, for messages that quote them
+_C_NAME = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char", "bool": "bool"}
+_TORCH_NAME = {"int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
 
 
 class Atan2Backward0(Op):
@@ -675,3 +725,8 @@ def atan2(input, other) -> Tensor:
 
 
 arctan2 = register("arctan2", samples=[(T(3, 4), T(4, lo=0.5))])(atan2)
+
+
+# the old name of FloorDivideNode, which ops/operators.py imports; it shadows the builtin in
+# this module, which therefore must not use the builtin (drop it once operators.py uses the new name)
+NotImplemented = FloorDivideNode  # noqa: A001
