@@ -156,6 +156,35 @@ def _scalar_dtype(value):
     return _dtype.DEFAULT.float.np
 
 
+# the C++ names of the dtypes, as torch's overflow message gives them
+_C_NAME = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "int8_t", "int16": "int16_t",
+           "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+
+
+def check_fits(value, np_dtype) -> None:
+    """Raise as torch does for a Python number that a tensor of ``np_dtype`` cannot hold (NumPy
+    would wrap it around or make it inf). torch takes an int of up to 64 bits, then checks the
+    range; an unsigned dtype takes a negative int down to -max (it wraps around, as in C)."""
+    if np_dtype.kind == "b" or isinstance(value, (bool, np.bool_)):
+        return
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, int):
+        if value >= 2**64:
+            raise OverflowError("int too big to convert")
+        if value < -(2**63):
+            raise OverflowError("can't convert negative int to unsigned")
+    if np_dtype.kind == "f":
+        if _math.isinf(value) or _math.isnan(value) or -np.finfo(np_dtype).max <= value <= np.finfo(np_dtype).max:
+            return
+    else:
+        info = np.iinfo(np_dtype)
+        low = -int(info.max) if info.min == 0 and isinstance(value, int) else int(info.min)
+        if low <= value <= info.max:  # (False for nan)
+            return
+    raise RuntimeError(f"value cannot be converted to type {_C_NAME[np_dtype.name]} without overflow")
+
+
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     """A tensor of the given size filled with ``fill_value``.
 
@@ -165,6 +194,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _np_dtype(dtype, _scalar_dtype(fill_value))
+    check_fits(fill_value, np.dtype(d))
     return _finish(np.full(_size((size,)) if not isinstance(size, int) else (size,), fill_value, dtype=d),
                    requires_grad, device)
 

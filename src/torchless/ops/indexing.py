@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from .._creation import check_fits
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
 from ._core import Op, nary, register, sum_to, unary
 from ._samples import B, I, T
+from .elementwise import broadcast_error, mask_grad
 from .shape import SelectBackward0, SliceBackward0, UnsqueezeBackward0, embed, index_get
 
 
@@ -79,7 +81,47 @@ def getitem(self, index) -> Tensor:
     try:
         return index_get(self, idx, True)
     except IndexError as e:
-        raise IndexError(str(e)) from None
+        raise _index_error(self._data.shape, idx, e) from None
+
+
+def _index_error(shape, index, e):
+    """torch's wording for NumPy's IndexError from an advanced ``index`` into ``shape``."""
+    msg = str(e)
+    arrays = [i for i in index if isinstance(i, np.ndarray)]
+    if msg.startswith("shape mismatch"):
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                          + ", ".join(str(list(a.shape)) for a in arrays))
+    # walk the index as torch does: integers select first, so a mask or an integer array meets
+    # the ``seen`` dims that are left, and an integer array is named by its place among the arrays
+    used = sum(i.ndim if i.dtype.kind == "b" else 1 for i in arrays)
+    used += sum(1 for i in index if isinstance(i, (int, np.integer, slice)))
+    seen, d, k = [], 0, 0
+    for i in index:
+        if i is None:
+            seen.append(1)
+        elif i is Ellipsis:
+            n = len(shape) - used
+            seen += shape[d : d + n]
+            d += n
+        elif isinstance(i, np.ndarray) and i.dtype.kind == "b":
+            for j, (m, s) in enumerate(zip(i.shape, shape[d:])):
+                if m != s:
+                    return IndexError(f"The shape of the mask {list(i.shape)} at index {j} does not match the shape "
+                                      f"of the indexed tensor {list(seen) + list(shape[d:])} at index {len(seen) + j}")
+            seen += shape[d : d + i.ndim]
+            d += i.ndim
+        elif isinstance(i, np.ndarray):
+            bad = i[(i < -shape[d]) | (i >= shape[d])]
+            if bad.size:
+                return IndexError(f"index {bad.flat[0]} is out of bounds for dimension {k} with size {shape[d]}")
+            seen.append(shape[d])
+            d, k = d + 1, k + 1
+        else:
+            if not isinstance(i, (int, np.integer)):
+                seen.append(shape[d])
+            d += 1
+    return IndexError(msg.replace(" for axis ", " for dimension "))
+
 
 
 Tensor.__getitem__ = getitem
@@ -102,7 +144,7 @@ class IndexPutBackward0(Op):
         if self.needs(0):
             mask = np.ones(g._data.shape, dtype=bool)
             mask[index] = False
-            gx = g * _wrap(mask, None)
+            gx = mask_grad(g, _wrap(mask, None))
         if self.needs(1):
             gv = sum_to(index_get(g, index, True), self.shapes[1])
         return gx, gv
@@ -110,7 +152,17 @@ class IndexPutBackward0(Op):
 
 def index_put(input, index, value) -> Tensor:
     """A copy of ``input`` with ``value`` put at the (advanced) ``index``."""
-    return nary(IndexPutBackward0, (input, value), index)
+    if not isinstance(value, Tensor):
+        check_fits(value, input._data.dtype)
+    try:
+        return nary(IndexPutBackward0, (input, value), index)
+    except IndexError as e:
+        raise _index_error(input._data.shape, index, e) from None
+    except ValueError:  # (the value does not broadcast to the indexed places)
+        places = input._data[index].shape
+        shape = value._data.shape if isinstance(value, Tensor) else ()
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(places)}") from None
 
 
 def setitem(self, index, value) -> None:
@@ -158,9 +210,20 @@ def gather(input, dim, index) -> Tensor:
         raise RuntimeError("gather(): Expected dtype int64 for index")
     if idx.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    if idx.size and (idx.min() < -input._data.shape[d] or idx.max() >= input._data.shape[d]):
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with size {input._data.shape[d]}")
+    shape = input._data.shape
+    for k, (a, b) in enumerate(zip(idx.shape, shape)):
+        if k != d and a > b:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no "
+                               f"larger than self {list(shape)} apart from dimension {d}")
+    _check_index_range(idx, d, shape)
     return unary(GatherBackward0, input, d, idx)
+
+
+def _check_index_range(idx, d, shape):
+    """gather and scatter take no negative index (unlike indexing, which counts from the end)."""
+    if idx.size and (idx.min() < 0 or idx.max() >= shape[d]):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with size {shape[d]}")
 
 
 class ScatterAddBackward0(Op):
@@ -193,7 +256,18 @@ class ScatterAddBackward0(Op):
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
-    return nary(ScatterAddBackward0, (input, src), d, index._data, base=input)
+    idx, shape, sshape = index._data, input._data.shape, src._data.shape
+    if idx.dtype not in (np.int32, np.int64):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if src._data.dtype is not input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.ndim != len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if idx.ndim == len(sshape) and any(n > s or (k != d and n > t) for k, (n, s, t) in enumerate(zip(idx.shape, sshape, shape))):
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart from "
+                           f"dimension {d} and to be no larger size than src {list(sshape)}")
+    _check_index_range(idx, d, shape)
+    return nary(ScatterAddBackward0, (input, src), d, idx, base=input)
 
 
 class IndexSelectBackward0(Op):
@@ -215,6 +289,8 @@ class IndexSelectBackward0(Op):
 def index_select(input, dim, index) -> Tensor:
     """The entries at ``index`` (a 1-d integer tensor) along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
     idx = index._data.reshape(-1)
     if idx.dtype.kind not in "iu":
         raise IndexError("index_select(): Expected dtype int32/int64 for index")
@@ -235,10 +311,10 @@ class MaskedFillBackward0(Op):
 
     def backward(self, g):
         _, mask, value = self.saved
-        gx = g * ~mask if self.needs(0) else None
+        gx = mask_grad(g, ~mask) if self.needs(0) else None
         gv = None
         if isinstance(value, Tensor) and self.needs(2):
-            gv = (g * mask).sum()
+            gv = mask_grad(g, mask).sum()
         return gx, None, gv
 
 
@@ -259,5 +335,13 @@ def masked_fill(input, mask, value) -> Tensor:
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value._data.ndim} dimension(s)."
         )
+    dt = input._data.dtype
+    if not isinstance(value, Tensor):
+        check_fits(value, dt)
+    elif value._data.dtype is not dt:
+        check_fits(value._data.item(), dt)
     cls = MaskedFillBackward1 if isinstance(value, Tensor) else MaskedFillBackward0
-    return nary(cls, (input, mask, value))
+    try:
+        return nary(cls, (input, mask, value))
+    except ValueError:  # (np.where: the mask does not broadcast with input)
+        raise broadcast_error(mask, input) from None

@@ -293,4 +293,30 @@ def einsum(equation, *operands) -> Tensor:
             raise RuntimeError("torchless einsum does not support repeated subscripts in one operand (diagonals)")
     if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and len(eq.split("->")[1]) < len(ins):
         operands = (operands[0].long(),)  # a sum: integers and bools are summed in int64, as by torch.sum
-    return nary(EinsumBackward0, tuple(operands), eq)
+    try:
+        return nary(EinsumBackward0, tuple(operands), eq)
+    except ValueError:  # (np.einsum: the equation does not fit the operands)
+        raise _einsum_error(eq, operands) from None
+
+
+def _einsum_error(eq, operands):
+    ins, out = eq.split("->")
+    subs = ins.split(",")
+    if len(operands) != len(subs):
+        return RuntimeError(f"einsum(): {'more' if len(operands) > len(subs) else 'fewer'} operands were provided "
+                            "than specified in the equation")
+    sizes = {}
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        shape = t._data.shape
+        if len(s) != len(shape):
+            return RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                                f"number of dimensions ({len(shape)}) for operand {i} and no ellipsis was given")
+        for c, n in zip(s, shape):
+            seen = sizes.setdefault(c, n)
+            if n != seen and 1 not in (n, seen):
+                return RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast "
+                                    f"with previously seen size {seen}")
+    for c in out:
+        if c not in sizes:
+            return RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    return RuntimeError(f"einsum(): the operands do not fit the equation {eq!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 from .._dtype import DEFAULT, float64
@@ -10,6 +11,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
 from ._core import Op, register, unary
 from ._samples import B, T
+from .elementwise import mask_grad, where
 
 
 def dims_of(dim, ndim: int):
@@ -54,6 +56,14 @@ def expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
 
 def _axis(dims, ndim):
     return None if len(dims) == ndim else dims
+
+
+def _count(shape, dims):
+    """How many elements a reduction over ``dims`` takes in."""
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
 
 
 # ---- sum, mean --------------------------------------------------------------------------------
@@ -112,10 +122,7 @@ class MeanBackward0(Op):
     def backward(self, g):
         dims, keepdim = self._params
         shape = self.shapes[0]
-        n = 1
-        for d in dims:
-            n *= shape[d]
-        return (expand_back(g / n, shape, dims, keepdim),)
+        return (expand_back(g / _count(shape, dims), shape, dims, keepdim),)
 
 
 class MeanBackward1(MeanBackward0):
@@ -138,7 +145,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 # ---- prod -------------------------------------------------------------------------------------
 class ProdBackward0(Op):
-    """prod: d/dx_i = product of the other elements (zeros handled without dividing by them)"""
+    """prod: d/dx_i = the product of the other elements: out / x_i, except at a zero (the product
+    of the nonzero others if it is the only zero, else 0)"""
+
+    save_output = True
 
     @staticmethod
     def forward(x, dims, keepdim):
@@ -148,22 +158,25 @@ class ProdBackward0(Op):
         (x,) = self.saved
         dims, keepdim = self._params
         shape = x.shape
+        g = expand_back(g, shape, dims, keepdim)
+        out = expand_back(self.out, shape, dims, keepdim)
         is_zero = x == 0
+        if not is_zero._data.any():
+            return (g * out / x,)
+        # The rule is written so that double backward is right too. At a nonzero x_i: out / x_i,
+        # which is 0 where another element is zero, with the right derivative in that zero. At a
+        # zero: the product of the nonzero others times 1 if it is the only zero, times the other
+        # zero if there are two (0, with derivative 1 in it), else 0.
         nonzero = where(is_zero, 1.0, x)
-        prod_nonzero = expand_back(nonzero.prod(dims, keepdim=keepdim) if dims else nonzero, shape, dims, keepdim)
+        lone = expand_back(nonzero.prod(dims, keepdim=keepdim) if dims else nonzero, shape, dims, keepdim)
         zeros = expand_back(is_zero.sum(dims, keepdim=keepdim), shape, dims, keepdim)
-        others = where(zeros == 0, prod_nonzero / nonzero, where((zeros == 1) & is_zero, prod_nonzero, 0.0))
-        return (expand_back(g, shape, dims, keepdim) * others,)
+        other_zero = expand_back(where(is_zero, x, 0.0).sum(dims, keepdim=keepdim), shape, dims, keepdim) - x
+        at_zero = lone * where(zeros == 1, 1.0, where(zeros == 2, other_zero, 0.0))
+        return (g * where(is_zero, at_zero, out / nonzero),)
 
 
 class ProdBackward1(ProdBackward0):
     __slots__ = ()
-
-
-def where(c, a, b):
-    from .elementwise import where as _where
-
-    return _where(c, a, b)
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3), 0, True), (T(2, 3), -1), (T(),)])
@@ -239,19 +252,25 @@ class MaxBackward0(Op):
         mask = np.arange(x._data.shape[dim]).reshape((-1,) + (1,) * (x._data.ndim - dim - 1)) == idx
         if not keepdim:
             g = g.unsqueeze(dim)
-        return (g * _wrap(mask, None),)
+        return (mask_grad(g, _wrap(mask, None)),)
 
 
 class MinBackward0(MaxBackward0):
     __slots__ = ()
 
 
-def _reduce_empty_check(input, name, dim=None):
-    if input._data.size == 0 and (dim is None or input._data.shape[dim] == 0):
-        raise IndexError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
-            "with the 'dim' argument."
-        )
+def _reduce_empty_check(input, name, dims=None, error=RuntimeError):
+    """torch's error for a reduction without identity (max, argmax, ...) of no elements: over
+    all dims (``dims`` None) of an empty tensor, or over a dim of size 0."""
+    shape = input._data.shape
+    if dims is None:
+        if input._data.size == 0:
+            more = " Specify the reduction dim with the 'dim' argument." if error is RuntimeError else ""
+            raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{more}")
+        return
+    for d in dims:
+        if shape and shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _max_min(input, dim, keepdim, which, other=None):
@@ -264,6 +283,7 @@ def _max_min(input, dim, keepdim, which, other=None):
         dims = tuple(range(input._data.ndim))
         return unary(MaxBackward1 if which == "max" else MinBackward1, input, dims, False)
     d = _wrap_dim(dim, input._data.ndim)
+    _reduce_empty_check(input, which, (d,))
     arg = np.argmax if which == "max" else np.argmin
     x = input._data if input._data.ndim else input._data.reshape(1)
     idx = np.expand_dims(arg(x, axis=d), d)
@@ -290,17 +310,22 @@ def min(input, dim=None, keepdim=False):
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (0, 2), True), (T(),)])
 def amax(input, dim=(), keepdim=False) -> Tensor:
     """The largest elements over ``dim`` (all by default); ties share the gradient."""
-    return unary(AmaxBackward0, input, dims_of(dim, input._data.ndim), keepdim)
+    dims = dims_of(dim, input._data.ndim)
+    _reduce_empty_check(input, "amax", dims if dim not in (None, ()) else None)
+    return unary(AmaxBackward0, input, dims, keepdim)
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(2, 3, 4), (-1, 0), True)])
 def amin(input, dim=(), keepdim=False) -> Tensor:
     """The smallest elements over ``dim`` (all by default); ties share the gradient."""
-    return unary(AminBackward0, input, dims_of(dim, input._data.ndim), keepdim)
+    dims = dims_of(dim, input._data.ndim)
+    _reduce_empty_check(input, "amin", dims if dim not in (None, ()) else None)
+    return unary(AminBackward0, input, dims, keepdim)
 
 
 def _arg(fn, input, dim, keepdim):
     x = input._data
+    _reduce_empty_check(input, fn.__name__, None if dim is None else (_wrap_dim(dim, x.ndim),), IndexError)
     if dim is None:
         r = fn(x.reshape(-1))
         if keepdim:
@@ -326,44 +351,46 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:
 
 
 # ---- var, std, norm, logsumexp ----------------------------------------------------------------
-def _count(shape, dims):
-    n = 1
-    for d in dims:
-        n *= shape[d]
-    return n
+def _var_rule(g, x, dims, correction, keepdim, whole):
+    """d var / dx = 2 (x - mean) / (n - correction). With no degrees of freedom left, torch gives
+    nan where x is the mean and inf elsewhere for a var of all elements (``whole``), and divides
+    by the count left (inf for 0) for one over given dims."""
+    dof = _count(x._data.shape, dims) - correction
+    centered = x - x.mean(dims, keepdim=True)
+    g = expand_back(g, x.shape, dims, keepdim)
+    if dof > 0:
+        return g * centered * (2.0 / dof)
+    if whole:
+        return g * (centered.abs() * math.inf)  # (0 * inf: nan where x is the mean)
+    return g * centered * (2.0 / dof if dof else math.inf)
 
 
 class VarBackward0(Op):
     """var: d/dx = 2 (x - mean) / (n - correction)"""
 
     @staticmethod
-    def forward(x, dims, correction, keepdim):
+    def forward(x, dims, correction, keepdim, whole):
         return np.var(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
         (x,) = self.saved
-        dims, correction, keepdim = self._params
-        n = _count(x._data.shape, dims)
-        centered = x - x.mean(dims, keepdim=True)
-        return (expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / (n - correction)),)
+        return (_var_rule(g, x, *self._params),)
 
 
 class StdBackward0(Op):
-    """std: d/dx = (x - mean) / ((n - correction) std)"""
+    """std: d/dx = var's rule applied to g / (2 std); 0 where the std is 0 (a constant slice)"""
 
     save_output = True
 
     @staticmethod
-    def forward(x, dims, correction, keepdim):
+    def forward(x, dims, correction, keepdim, whole):
         return np.std(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
         (x,) = self.saved
-        dims, correction, keepdim = self._params
-        n = _count(x._data.shape, dims)
-        centered = x - x.mean(dims, keepdim=True)
-        scale = expand_back(g / (self.out * (n - correction)), x.shape, dims, keepdim)
-        return (scale * centered,)
+        dims, correction, keepdim, whole = self._params
+        out = self.out
+        return (_var_rule(where(out == 0, 0.0, g / (2 * out)), x, dims, correction, keepdim, whole),)
 
 
 def _correction(unbiased, correction):
@@ -378,18 +405,21 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
         dim, unbiased = unbiased, None
-    return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
+    return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim,
+                 dim is None or input._data.ndim == 0)
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)),
                    (T(3, 4), 1, {"correction": 0}), (T(3, 4), 1, False)])
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim)
+    return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim,
+                 dim is None or input._data.ndim == 0)
 
 
 class LinalgVectorNormBackward0(Op):
-    """p-norm: d/dx = x |x|^(p-2) / norm^(p-1) (0 where the norm is 0); p=inf: to the largest |x|"""
+    """p-norm: d/dx = sign(x) |x|^(p-1) / norm^(p-1) (0 where the norm is 0, and for p < 1 where
+    x is 0); p=inf: to the largest |x| (-inf: the smallest)"""
 
     save_output = True
 
@@ -399,8 +429,10 @@ class LinalgVectorNormBackward0(Op):
         a = np.abs(x)
         if p == 2:
             return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
-        if p == float("inf"):
+        if p == math.inf:
             return np.amax(a, axis=ax, keepdims=keepdim)
+        if p == -math.inf:
+            return np.amin(a, axis=ax, keepdims=keepdim)
         if p == 1:
             return np.sum(a, axis=ax, keepdims=keepdim)
         if p == 0:
@@ -417,12 +449,14 @@ class LinalgVectorNormBackward0(Op):
             return (g * x.sign(),)
         if p == 0:
             return (g * 0,)
-        if p == float("inf"):
+        if p in (math.inf, -math.inf):
             hit = x.abs() == out
             return (g * x.sign() * hit / hit.sum(dims, keepdim=True),)
         if p == 2:
             return (g * where(out == 0, 0.0, x / out),)
-        return (g * where(out == 0, 0.0, x * x.abs() ** (p - 2) / out ** (p - 1)),)
+        if p < 1:  # |x|^(p-1) is infinite at 0
+            return (g * where(x == 0, 0.0, x.sign() * x.abs() ** (p - 1)) * out ** (1 - p),)
+        return (where(out == 0, 0.0, g / out ** (p - 1)) * x.sign() * x.abs() ** (p - 1),)
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True), (T(3, 4), float("inf")),
@@ -435,7 +469,17 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         raise RuntimeError(f"norm: p={p!r} is not supported; use a number")  # noqa: TRY004  (as torch raises)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {input.dtype.name.capitalize()}")
-    return unary(LinalgVectorNormBackward0, input, float(p), dims_of(dim, input._data.ndim), keepdim)
+    p = float(p)
+    dims = dims_of(dim, input._data.ndim)
+    if p in (math.inf, -math.inf) and input._data.size == 0:  # (max and min have no identity)
+        if dim is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for d in dims:
+            if input._data.shape[d] == 0:  # (torch's message lacks the space after the dim)
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on the dimension {d}because "
+                                   "this dimension is empty and the operation does not have an identity")
+    return unary(LinalgVectorNormBackward0, input, p, dims, keepdim)
 
 
 class LogsumexpBackward0(Op):

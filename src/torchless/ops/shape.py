@@ -400,6 +400,9 @@ class FlipBackward0(Op):
 def flip(input, *dims) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return unary(FlipBackward0, input, dims if input._data.ndim else ())
 
 
@@ -423,6 +426,11 @@ class RollBackward0(Op):
 @register(samples=[(T(3, 4), 1, 0), (T(3, 4), (1, -1), (0, 1)), (T(5), 2), (T(3, 4), -5), (T(3, 4), 2, -1)])
 def roll(input, shifts, dims=None) -> Tensor:
     """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
+    n_shifts = 1 if isinstance(shifts, int) else len(shifts)
+    if dims is not None:
+        dims = tuple(_wrap_dim(d, input._data.ndim) for d in ((dims,) if isinstance(dims, int) else dims))
+    if n_shifts != (1 if dims is None else len(dims)):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{0 if dims is None else len(dims)}")
     return unary(RollBackward0, input, shifts, dims)
 
 
@@ -456,7 +464,30 @@ def cat(tensors, dim=0) -> Tensor:
     # torch skips 1-d empty tensors when joining
     kept = tuple(t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)) or tensors[:1]
     d = _wrap_dim(dim, kept[0]._data.ndim)
-    return nary(CatBackward0, _promote_all(kept), d)
+    try:
+        return nary(CatBackward0, _promote_all(kept), d)
+    except ValueError:  # (np.concatenate: the shapes do not fit together)
+        raise _cat_error(tensors, d) from None
+
+
+def _cat_error(tensors, d):
+    first = None
+    for i, t in enumerate(tensors):
+        shape = t._data.shape
+        if not shape:
+            return RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        if shape == (0,):  # (skipped)
+            continue
+        if first is None:
+            first = shape
+        elif len(shape) != len(first):
+            return RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        else:
+            for k, (a, b) in enumerate(zip(first, shape)):
+                if k != d and a != b:
+                    return RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
+                                        f"got size {b} for tensor number {i} in the list.")
+    return RuntimeError("torch.cat(): the tensors cannot be joined")
 
 
 concat = register("concat", method=False, samples=[([T(2, 3), T(2, 1)], 1)])(cat)
