@@ -133,17 +133,17 @@ def _float_or(dtype):
     return _np_dtype(dtype, _dtype.DEFAULT.float.np)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of zeros of the given size."""
     return _finish(np.zeros(_size(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of ones of the given size."""
     return _finish(np.ones(_size(size), dtype=_float_or(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
     """An uninitialised tensor of the given size."""
     return _finish(np.empty(_size(size), dtype=_float_or(dtype)), requires_grad, device)
 
@@ -185,7 +185,7 @@ def check_fits(value, np_dtype) -> None:
     raise RuntimeError(f"value cannot be converted to type {_C_NAME[np_dtype.name]} without overflow")
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None) -> Tensor:
     """A tensor of the given size filled with ``fill_value``.
 
     >>> full((2,), 1.5)

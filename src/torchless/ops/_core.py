@@ -181,7 +181,7 @@ def binary(cls, x, y, *params) -> Tensor:
     try:
         data = cls.forward(xd, yd, *params)
     except ValueError:
-        raise _broadcast_error(x, y) from None
+        raise broadcast_error(x, y) from None
     rx = xt and (x._rg or x._base is not None and _view_requires_grad(x))
     ry = yt and (y._rg or y._base is not None and _view_requires_grad(y))
     if (rx or ry) and _enabled():
@@ -205,18 +205,23 @@ def binary(cls, x, y, *params) -> Tensor:
     return _wrap(data, None)
 
 
-def _broadcast_error(x, y):
-    a = x._data.shape if isinstance(x, Tensor) else ()
-    b = y._data.shape if isinstance(y, Tensor) else ()
-    for i in range(1, max(len(a), len(b)) + 1):
-        sa = a[-i] if i <= len(a) else 1
-        sb = b[-i] if i <= len(b) else 1
-        if sa != sb and 1 not in (sa, sb):
-            return RuntimeError(
-                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension "
-                f"{max(len(a), len(b)) - i}"
-            )
-    return RuntimeError(f"operands of shapes {list(a)} and {list(b)} could not be combined")
+def broadcast_error(*operands) -> RuntimeError:
+    """torch's error for operands whose shapes do not broadcast: the first size that clashes
+    with the shape broadcast from the operands before it."""
+    shape = ()
+    for v in operands:
+        s = v._data.shape if isinstance(v, Tensor) else ()
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            n = max(len(shape), len(s))
+            for i in range(1, n + 1):
+                a = shape[-i] if i <= len(shape) else 1
+                b = s[-i] if i <= len(s) else 1
+                if a != b and 1 not in (a, b):
+                    return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                        f"non-singleton dimension {n - i}")
+    return RuntimeError(f"shapes {[list(getattr(v, 'shape', ())) for v in operands]} do not broadcast")
 
 
 def nary(cls, operands: tuple, *params, base=None) -> Tensor:

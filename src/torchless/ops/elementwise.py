@@ -7,7 +7,7 @@ import math
 from .._dtype import FROM_NP, result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, binary, nary, register, sum_to, unary
+from ._core import Op, binary, broadcast_error, nary, register, sum_to, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
 from ._samples import POS, UNIT, B, T
@@ -78,7 +78,7 @@ class DivBackward0(Op):
 
 
 @register(inplace="add_", samples=BROADCAST + [(T(3), T(3), {"alpha": 2.0})])
-def add(input, other, *, alpha=1, out=None) -> Tensor:
+def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``
 
     >>> import torchless as torch
@@ -636,25 +636,6 @@ def mask_grad(g: Tensor, w: Tensor) -> Tensor:
     if np.isfinite(g._data).all():
         return g * w
     return where(w != 0, g * w, 0.0)
-
-
-def broadcast_error(*operands) -> RuntimeError:
-    """torch's error for operands whose shapes do not broadcast: the first size that clashes
-    with the shape broadcast from the operands before it."""
-    shape = ()
-    for v in operands:
-        s = v._data.shape if isinstance(v, Tensor) else ()
-        try:
-            shape = np.broadcast_shapes(shape, s)
-        except ValueError:
-            n = max(len(shape), len(s))
-            for i in range(1, n + 1):
-                a = shape[-i] if i <= len(shape) else 1
-                b = s[-i] if i <= len(s) else 1
-                if a != b and 1 not in (a, b):
-                    return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
-                                        f"non-singleton dimension {n - i}")
-    return RuntimeError(f"shapes {[list(getattr(v, 'shape', ())) for v in operands]} do not broadcast")
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)

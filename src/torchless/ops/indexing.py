@@ -5,9 +5,9 @@ from __future__ import annotations
 from .._creation import check_fits
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
-from ._core import Op, nary, register, sum_to, unary
+from ._core import Op, broadcast_error, nary, register, sum_to, unary
 from ._samples import B, I, T
-from .elementwise import broadcast_error, mask_grad
+from .elementwise import mask_grad
 from .shape import SelectBackward0, SliceBackward0, UnsqueezeBackward0, embed, index_get
 
 

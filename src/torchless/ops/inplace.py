@@ -241,10 +241,15 @@ def _copy(s, v):
 
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a 0-d tensor), in place."""
-    if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError(
-            f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
-        )
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
+            )
+    else:
+        from .._creation import check_fits
+
+        check_fits(value, self._data.dtype)
     return copy_(self, value)
 
 
