@@ -18,7 +18,7 @@ import itertools
 from .._dtype import DEFAULT, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
-from ..autograd.graph import Node, _init_node
+from ..autograd.graph import Node
 from ..backend import np
 
 _enabled = _grad_enabled.get
@@ -103,15 +103,14 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
         out = _wrap(data, None)
     else:
         node = cls()
-        if cls.saves_operands and cls.save_when is None:
-            node.shapes = shapes
-        else:
+        if not cls.saves_operands:  # nothing to keep alive or to check for in-place changes
             if shapes is None:
                 shapes = tuple([t._data.shape if isinstance(t, Tensor) else () for t in saved])
-            node.shapes = shapes
-            if not cls.saves_operands:  # nothing to keep alive or to check for in-place changes
-                saved, versions = (), None
-        _init_node(node, edges, saved, versions, params)
+            saved, versions = (), None
+        node.shapes = shapes
+        # (graph._init_node's fields, set here in one statement: this runs for every recorded op)
+        node._next, node._saved, node._versions, node._params, node._out, node._hooks = (
+            edges, saved, versions, params, None, None)
         out = _wrap(data, node)
         if cls.save_output:
             vc = out._vc = [0]
