@@ -24,6 +24,7 @@ from ..backend import np
 _enabled = _grad_enabled.get
 _ndarray = np.ndarray
 _asarray = np.asarray
+_add_reduce = np.add.reduce  # (ndarray.sum goes through a Python wrapper first)
 _number = (int, float, bool)
 
 # name -> OpInfo; Tensor methods, functional names and the generated tests all read it
@@ -313,7 +314,7 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if gshape == shape:
         return g
     if not shape and not _enabled():  # to a scalar, unrecorded: the common case of a 0-d parameter
-        return _wrap(g._data.sum(), None)
+        return _wrap(_add_reduce(g._data, None), None)
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1

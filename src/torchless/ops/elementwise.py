@@ -214,7 +214,8 @@ def _pow_forward(x, e):
         if e == 2:
             return x * x
         if e == 3:
-            return x * x * x
+            out = x * x
+            return np.multiply(out, x, out=out) if out.ndim else out * x  # (into the fresh square)
         if e == 1:
             return x.copy()
         if e == 0.5:
