@@ -155,8 +155,9 @@ def binary(cls, x, y, *params) -> Tensor:
 
     This is the hot path of every program: plain checks first, the general cases after.
     """
-    xt = x.__class__ is Tensor or isinstance(x, Tensor)
-    yt = y.__class__ is Tensor or isinstance(y, Tensor)
+    xc, yc = x.__class__, y.__class__
+    xt = xc is Tensor or (xc not in _number and isinstance(x, Tensor))
+    yt = yc is Tensor or (yc not in _number and isinstance(y, Tensor))
     if xt:
         xd = x._data
         if yt:
