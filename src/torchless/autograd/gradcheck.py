@@ -79,6 +79,16 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _zeros_like(t: Tensor) -> Tensor:
+    return _wrap(np.zeros(t._data.shape, dtype=t._data.dtype), None)
+
+
+def _random_unit(rng, size: int):
+    """Uniform in [0, 1), scaled to length 1 (left at zero when empty): fast mode's u and v."""
+    v = rng.random(size)
+    return v / (np.linalg.norm(v) or 1.0)
+
+
 def _reject_unsupported(**flags: bool) -> None:
     """Flags that need machinery torchless does not have: refuse them rather than skip the check."""
     missing = {
@@ -105,9 +115,8 @@ def _check_inputs(inputs: tuple, stacklevel: int) -> list[int]:
         if x._data.dtype != np.float64:
             warnings.warn(
                 f"Input #{k} requires gradient and is not double precision ({x.dtype}); gradcheck's finite "
-                f"differences are unreliable in float32 and lower precisions, so this check will likely "
-                f"fail: "
-                f"use dtype=torch.float64 for the inputs.",
+                "differences are unreliable in float32 and lower precisions, so this check will likely fail: "
+                "use dtype=torch.float64 for the inputs.",
                 UserWarning,
                 stacklevel=stacklevel,
             )
@@ -163,44 +172,38 @@ class _Perturbed:
                 result.append(None)
                 continue
             o = got[k] if k < len(got) else None
-            shape, dtype = (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else (None, None)
-            if shape != ref[0]:
-                raise AssertionError(
-                    "Expected `func` to return outputs with the same shape when inputs are perturbed "
-                    f"{where}by "
-                    f"{self.eps}, but got: shapes {ref[0]} and {shape}."
-                )
-            if dtype != ref[1]:
-                raise AssertionError(
-                    "Expected `func` to return outputs with the same dtype when inputs are perturbed "
-                    f"{where}by "
-                    f"{self.eps}, but got: dtypes {ref[1]} and {dtype}."
-                )
+            actual = (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else (None, None)
+            for what, want, have in zip(("shape", "dtype"), ref, actual):
+                if have != want:
+                    raise AssertionError(
+                        f"Expected `func` to return outputs with the same {what} when inputs are perturbed "
+                        f"{where}by {self.eps}, but got: {what}s {want} and {have}."
+                    )
             result.append(np.array(o._data, copy=True))
         return result
 
-    def central_difference(self, delta, where: str = "") -> list:
-        """``(f(x + delta) - f(x - delta)) / (2 eps)`` per float output, flattened; x restored after."""
+    def central_difference(self, key, step) -> list:
+        """``(f(x + step) - f(x - step)) / (2 eps)`` at ``x[key]``, per float output, flattened.
+
+        ``key`` is one element's index (``step`` is eps) or ``...`` for a whole direction (fast
+        mode, ``step`` is an array). The input's values are put back afterwards.
+        """
         arr = self.array
-        if isinstance(delta, tuple):  # one element (an index): assign scalars, the fast path
-            orig = arr[delta]
-            try:
-                arr[delta] = orig - self.eps
-                below = self.outputs(where)
-                arr[delta] = orig + self.eps
-                above = self.outputs(where)
-            finally:
-                arr[delta] = orig
-        else:  # a whole direction (fast mode)
-            orig = arr.copy()
-            try:
-                arr[...] = orig - delta
-                below = self.outputs(where)
-                arr[...] = orig + delta
-                above = self.outputs(where)
-            finally:
-                arr[...] = orig
+        where = "" if key is Ellipsis else f"on index {key} "
+        orig = arr[key].copy()
+        try:
+            arr[key] = orig - step
+            below = self.outputs(where)
+            arr[key] = orig + step
+            above = self.outputs(where)
+        finally:
+            arr[key] = orig
         return [None if a is None else ((b - a) / (2 * self.eps)).reshape(-1) for a, b in zip(below, above)]
+
+    def along(self, u) -> list:
+        """Numerical ``J u`` per float output: a central difference along the flat vector ``u``."""
+        x = self.array
+        return self.central_difference(..., (self.eps * u).astype(x.dtype).reshape(x.shape))
 
 
 def _numerical_jacobians(func: Callable, inputs: tuple, pos: int, reference: Sequence, eps: float) -> list:
@@ -212,8 +215,7 @@ def _numerical_jacobians(func: Callable, inputs: tuple, pos: int, reference: Seq
     ]
     with _Perturbed(func, inputs, pos, reference, eps) as p:
         for row, idx in enumerate(np.ndindex(p.array.shape)):
-            where = f"on index {idx} "
-            for j, col in zip(jac, p.central_difference(idx, where)):
+            for j, col in zip(jac, p.central_difference(idx, eps)):
                 if j is not None:
                     j[row] = col
     return jac
@@ -232,8 +234,7 @@ def _vjp(output: Tensor, diff_inputs: list, grad_output, check_grad_dtypes: bool
         if g._data.shape != x._data.shape:
             raise GradcheckError(
                 f"Analytical gradient has incorrect size: got {_shape_str(g._data.shape)} for an input of "
-                "shape "
-                f"{_shape_str(x._data.shape)}"
+                f"shape {_shape_str(x._data.shape)}"
             )
         if check_grad_dtypes and g._data.dtype != x._data.dtype:
             raise GradcheckError(
@@ -365,21 +366,17 @@ def _check_no_differentiable_outputs(
     for j, pos in enumerate(diff_inputs_pos):
         x = inputs[pos]
         if fast_mode:
-            u = rng.random(x._data.size)
-            u /= np.linalg.norm(u) or 1.0
             with _Perturbed(func, inputs, pos, func_out, eps) as p:
-                cols = p.central_difference((eps * u).astype(x._data.dtype).reshape(x._data.shape))
-            if any(
-                c is not None and c.size and np.max(np.abs(c)) > nondet_tol and k not in skip_out
-                for k, c in enumerate(cols)
+                ju = p.along(_random_unit(rng, x._data.size))
+            if not any(
+                c is not None and k not in skip_out and c.size and np.max(np.abs(c)) > nondet_tol
+                for k, c in enumerate(ju)
             ):
-                jac = _numerical_jacobians(func, inputs, pos, func_out, eps)  # slow, only for the message
-            else:
                 continue
-        else:
-            jac = _numerical_jacobians(func, inputs, pos, func_out, eps)
+        # in fast mode the full Jacobian is computed only to write the message
+        jac = _numerical_jacobians(func, inputs, pos, func_out, eps)
         for k, nj in enumerate(jac):
-            if nj is None or k in skip_out or not nj.size or not (np.abs(nj) > nondet_tol).any():
+            if nj is None or k in skip_out or not (np.abs(nj) > nondet_tol).any():
                 continue
             o = func_out[k]
             raise GradcheckError(
@@ -393,8 +390,7 @@ def _check_no_differentiable_outputs(
                     nondet_tol,
                     0.0,
                     "it has no graph (no_grad, detached tensors, a backward that is not differentiable?) "
-                    "yet it "
-                    "depends on this input",
+                    "yet it depends on this input",
                 )
             )
 
@@ -441,19 +437,13 @@ def _fast_check(
     the full Jacobians of the failing pair are computed to write the message.
     """
     diff_inputs = [inputs[p] for p in in_pos]
-    us = []
-    for x in diff_inputs:
-        u = rng.random(x._data.size)
-        us.append(u / (np.linalg.norm(u) or 1.0))
-    vs = []
-    for op in out_pos:
-        v = rng.random(func_out[op]._data.size)
-        vs.append(v / (np.linalg.norm(v) or 1.0))
+    us = [_random_unit(rng, x._data.size) for x in diff_inputs]
+    vs = [_random_unit(rng, func_out[op]._data.size) for op in out_pos]
     # numerical J u, one central difference along u per input
     ju = []
-    for pos, x, u in zip(in_pos, diff_inputs, us):
+    for pos, u in zip(in_pos, us):
         with _Perturbed(func, inputs, pos, func_out, eps) as p:
-            ju.append(p.central_difference((eps * u).astype(x._data.dtype).reshape(x._data.shape)))
+            ju.append(p.along(u))
     # analytical v^T J, one backward per output, twice for reentrancy
     vj = []
     for op, v in zip(out_pos, vs):
@@ -494,9 +484,8 @@ def _test_backward_mul_by_grad_output(outputs: list, diff_inputs: list) -> None:
             continue
         if (g._data != 0).any():
             raise GradcheckError(
-                "backward not multiplied by grad_output: with all grad_outputs zero, "
-                f"the gradient of input {j} "
-                f"is not zero (max |grad| = {_fmt(float(np.nanmax(np.abs(g._data))))})"
+                "backward not multiplied by grad_output: with all grad_outputs zero, the gradient of "
+                f"input {j} is not zero (max |grad| = {_fmt(float(np.nanmax(np.abs(g._data))))})"
             )
         if g._data.dtype != x._data.dtype:
             raise GradcheckError(f"grad is incorrect type: {g.dtype} for input {j} of dtype {x.dtype}")
@@ -505,10 +494,6 @@ def _test_backward_mul_by_grad_output(outputs: list, diff_inputs: list) -> None:
                 f"grad is incorrect size: {_shape_str(g._data.shape)} for input {j} of shape "
                 f"{_shape_str(x._data.shape)}"
             )
-
-
-def _zeros_like(t: Tensor) -> Tensor:
-    return _wrap(np.zeros(t._data.shape, dtype=t._data.dtype), None)
 
 
 def _test_undefined_backward_mode(func: Callable, inputs: tuple, in_pos: list) -> None:
@@ -526,28 +511,11 @@ def _test_undefined_backward_mode(func: Callable, inputs: tuple, in_pos: list) -
     """
     diff_inputs = [inputs[p] for p in in_pos]
 
-    def handled(call: Callable, which: str):
-        try:
-            return call()
-        except RuntimeError as e:
-            raise GradcheckError(
-                f"Expected backward function to handle undefined output grads ({which}), but it raised "
-                f"{type(e).__name__}: {e}"
-            ) from e
-
-    def all_zero(grads, which: str, whose: str) -> None:
-        for j, g in enumerate(grads):
-            if g is not None and (g._data != 0).any():
-                raise GradcheckError(
-                    "Expected all input grads to be undefined or zero when all output grads are undefined or "
-                    f"zero ({which}); {whose} {j} is not"
-                )
-
     def check(outputs: list, which: str) -> None:
-        grads = handled(
+        grads = _handled(
             lambda: _grad(outputs, diff_inputs, [_zeros_like(o) for o in outputs], allow_unused=True), which
         )
-        all_zero(grads, which, "the gradient of input")
+        _check_all_zero(grads, which, "the gradient of input")
 
     def fresh_outputs() -> list:
         out = _as_tuple(func(*inputs))
@@ -556,7 +524,7 @@ def _test_undefined_backward_mode(func: Callable, inputs: tuple, in_pos: list) -
     outputs = fresh_outputs()
     if not outputs:
         return
-    _call_functions_with_undefined_grads(outputs, handled, all_zero)
+    _call_functions_with_undefined_grads(outputs)
     check(outputs, "all output grads zero")
     if len(outputs) > 1:  # undefine one output's gradient at a time, the others zero
         for k in range(len(outputs)):
@@ -564,7 +532,27 @@ def _test_undefined_backward_mode(func: Callable, inputs: tuple, in_pos: list) -
             check(rest, f"output {k}'s grad undefined, the others zero")
 
 
-def _call_functions_with_undefined_grads(outputs: list, handled: Callable, all_zero: Callable) -> None:
+def _handled(call: Callable, which: str):
+    """``call()``, with a RuntimeError from a backward turned into a GradcheckError."""
+    try:
+        return call()
+    except RuntimeError as e:
+        raise GradcheckError(
+            f"Expected backward function to handle undefined output grads ({which}), but it raised "
+            f"{type(e).__name__}: {e}"
+        ) from e
+
+
+def _check_all_zero(grads, which: str, whose: str) -> None:
+    for j, g in enumerate(grads):
+        if g is not None and (g._data != 0).any():
+            raise GradcheckError(
+                "Expected all input grads to be undefined or zero when all output grads are undefined or "
+                f"zero ({which}); {whose} {j} is not"
+            )
+
+
+def _call_functions_with_undefined_grads(outputs: list) -> None:
     """Walk the graph from ``outputs`` as an all-undefined gradient would travel in torch.
 
     Built-in derivative rules pass an undefined gradient on as undefined; a custom Function is
@@ -582,8 +570,8 @@ def _call_functions_with_undefined_grads(outputs: list, handled: Callable, all_z
         edges = list(node._next)
         if isinstance(node, BackwardCFunction):
             with no_grad():
-                grads = handled(lambda n=node: n._apply([None] * n.n_outputs), which)
-            all_zero(grads, which, f"the gradient {node.name()} returned for its input")
+                grads = _handled(lambda n=node: n._apply([None] * n.n_outputs), which)
+            _check_all_zero(grads, which, f"the gradient {node.name()} returned for its input")
             edges = [e for e, g in zip(node._next, grads) if g is None]
         stack.extend(e[0] for e in edges if e)
 
@@ -600,38 +588,34 @@ def _run_checks(
     check_undefined_grad: bool,
     check_grad_dtypes: bool,
     fast_mode: bool,
+    raise_exception: bool,
     names: _Names,
     strict_outputs: bool = False,
 ) -> bool:
-    func_out = _as_tuple(func(*inputs))
-    out_pos = _differentiable(func_out)
-    rng = np.random.default_rng(_SEED)
-    # outputs that do not require grad: torch checks them only when no output does
-    detached = [k for k, o in enumerate(func_out) if _is_float_tensor(o) and not o._rg]
-    if not out_pos or (strict_outputs and detached):
-        _check_no_differentiable_outputs(
-            func, inputs, func_out, in_pos, set(out_pos), eps, nondet_tol, names, fast_mode, rng
-        )
-    if out_pos:
-        check = _fast_check if fast_mode else _slow_check
-        extra = (rng,) if fast_mode else ()
-        check(
-            func,
-            inputs,
-            func_out,
-            out_pos,
-            in_pos,
-            eps,
-            atol,
-            rtol,
-            nondet_tol,
-            check_grad_dtypes,
-            names,
-            *extra,
-        )
-        _test_backward_mul_by_grad_output([func_out[k] for k in out_pos], [inputs[p] for p in in_pos])
-        if check_undefined_grad:
-            _test_undefined_backward_mode(func, inputs, in_pos)
+    """The checks gradcheck and gradgradcheck share: True, or False on failure unless ``raise_exception``."""
+    try:
+        func_out = _as_tuple(func(*inputs))
+        out_pos = _differentiable(func_out)
+        rng = np.random.default_rng(_SEED)
+        # outputs that do not require grad: torch checks them only when no output does
+        detached = [k for k, o in enumerate(func_out) if _is_float_tensor(o) and not o._rg]
+        if not out_pos or (strict_outputs and detached):
+            _check_no_differentiable_outputs(
+                func, inputs, func_out, in_pos, set(out_pos), eps, nondet_tol, names, fast_mode, rng
+            )
+        if out_pos:
+            args = (func, inputs, func_out, out_pos, in_pos, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+            if fast_mode:
+                _fast_check(*args, names, rng)
+            else:
+                _slow_check(*args, names)
+            _test_backward_mul_by_grad_output([func_out[k] for k in out_pos], [inputs[p] for p in in_pos])
+            if check_undefined_grad:
+                _test_undefined_backward_mode(func, inputs, in_pos)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
     return True
 
 
@@ -686,24 +670,20 @@ def gradcheck(
     )
     inputs = _as_tuple(inputs)
     in_pos = _check_inputs(inputs, stacklevel=3)
-    try:
-        return _run_checks(
-            func,
-            inputs,
-            in_pos,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
-            nondet_tol=nondet_tol,
-            check_undefined_grad=check_undefined_grad,
-            check_grad_dtypes=check_grad_dtypes,
-            fast_mode=fast_mode,
-            names=_Names(),
-        )
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
+    return _run_checks(
+        func,
+        inputs,
+        in_pos,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        fast_mode=fast_mode,
+        raise_exception=raise_exception,
+        names=_Names(),
+    )
 
 
 class _GradgradNames(_Names):
@@ -807,25 +787,21 @@ def gradgradcheck(
 
     all_inputs = inputs + grad_outputs
     in_pos = _check_inputs(all_inputs, stacklevel=3)
-    try:
-        return _run_checks(
-            first_order_grads,
-            all_inputs,
-            in_pos,
-            eps=eps,
-            atol=atol,
-            rtol=rtol,
-            nondet_tol=nondet_tol,
-            check_undefined_grad=check_undefined_grad,
-            check_grad_dtypes=check_grad_dtypes,
-            fast_mode=fast_mode,
-            names=_GradgradNames(n_in, kept),
-            strict_outputs=True,
-        )
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
+    return _run_checks(
+        first_order_grads,
+        all_inputs,
+        in_pos,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        fast_mode=fast_mode,
+        raise_exception=raise_exception,
+        names=_GradgradNames(n_in, kept),
+        strict_outputs=True,
+    )
 
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
