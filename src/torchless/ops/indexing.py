@@ -307,6 +307,8 @@ class MaskedFillBackward0(Op):
 
     @staticmethod
     def forward(x, mask, value):
+        if isinstance(value, int) and x.dtype.kind in "iu":  # wraps around as torch does (newer NumPy refuses)
+            value = np.array(value).astype(x.dtype)[()]
         return np.where(mask, value, x).astype(x.dtype, copy=False)
 
     def backward(self, g):

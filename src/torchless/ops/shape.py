@@ -36,6 +36,10 @@ def _infer(shape, numel):
 
 
 # ---- view, reshape ----------------------------------------------------------------------------
+class NotAView(Exception):
+    """The new shape cannot be seen in the old memory layout without a copy."""
+
+
 class ViewBackward0(Op):
     """view/reshape: the gradient is reshaped back"""
 
@@ -45,9 +49,20 @@ class ViewBackward0(Op):
 
     @staticmethod
     def forward(x, shape):
-        v = x.view()
-        v.shape = shape  # raises when the layout needs a copy: a view never copies
-        return v
+        # a view never copies: this raises NotAView when the layout would need a copy
+        if x.flags.c_contiguous:  # (the common case: any shape is a view)
+            return x.reshape(shape)
+        try:
+            return np.reshape(x, shape, copy=False)  # NumPy >= 2.1
+        except TypeError:  # older NumPy: setting the shape of a view raises instead
+            v = x.view()
+            try:
+                v.shape = shape
+            except NotAView:
+                raise NotAView from None
+            return v
+        except ValueError:
+            raise NotAView from None
 
     def backward(self, g):
         return (g.reshape(self.shapes[0]),)
@@ -73,7 +88,7 @@ def reshape(input, *shape) -> Tensor:
     shape = _infer(_shape_arg(shape), input._data.size)
     try:
         return unary(ViewBackward0, input, shape)
-    except AttributeError:  # the layout needs a copy
+    except NotAView:  # the layout needs a copy
         return unary(UnsafeViewBackward0, input, shape)
 
 
@@ -87,7 +102,7 @@ def view(input, *shape) -> Tensor:
     shape = _infer(_shape_arg(shape), input._data.size)
     try:
         return unary(ViewBackward0, input, shape)
-    except AttributeError:
+    except NotAView:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one dimension spans "
             "across two contiguous subspaces). Use .reshape(...) instead."
