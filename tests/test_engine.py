@@ -2027,3 +2027,55 @@ def test_gradient_comes_back_in_each_tensors_own_dtype_after_promotion():
     ag, seen, xg = f(tl)
     assert ag.dtype == tl.float32 and seen == ["torch.float32"] and xg.dtype == tl.float32
     same_as_torch(f)
+
+
+# ---- second review's findings --------------------------------------------------------------------
+def test_retain_grad_follows_an_in_place_change():
+    def f(t):
+        x = t.ones(4, requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.mul_(3)
+        z = x * 2
+        z.retain_grad()
+        z[:2].mul_(3)
+        ((y * y).sum() + (z * z).sum()).backward()
+        return y.grad, z.grad
+
+    yg, zg = f(tl)
+    assert vals(yg) == [12.0] * 4 and vals(zg) == [12.0, 12.0, 4.0, 4.0]
+    same_as_torch(f)
+
+
+def test_del_grad_sets_it_to_none():
+    p = tl.ones(2, requires_grad=True)
+    p.grad = tl.ones(2)
+    del p.grad
+    assert p.grad is None
+
+
+def test_view_of_a_base_that_starts_requiring_grad():
+    def f(t):
+        z = t.ones(4)
+        v = z[:2]
+        z.requires_grad_()
+        return v.requires_grad
+
+    assert f(tl) is True
+    same_as_torch(f)
+
+
+def test_backward_with_empty_inputs_raises():
+    raises_like_torch(lambda t: (t.ones(2, requires_grad=True) * 2).sum().backward(inputs=[]), "cannot be empty")
+
+
+def test_calling_a_single_input_node_returns_a_tensor():
+    x = tl.ones(2, requires_grad=True)
+    out = (x * 2).sum().grad_fn(tl.tensor(1.0))
+    assert isinstance(out, tl.Tensor) and vals(out) == [1.0, 1.0]
+
+
+def test_float_of_a_tensor_requiring_grad_warns():
+    x = tl.ones(1, requires_grad=True)
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+        float(x.sum())

@@ -2882,3 +2882,30 @@ def test_saved_tensors_inside_forward_is_empty(T):
 
     Probe.apply(T.ones(1, requires_grad=True))
     assert seen["saved"] == ()
+
+
+@both()
+def test_in_place_change_of_a_view_made_inside_a_function_is_refused(T):
+    class ViewOf(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.view(4)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 10
+
+    class Same(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 10
+
+    x = T.ones(4, requires_grad=True)
+    for fn in (ViewOf, Same):
+        y = fn.apply(x.clone())
+        with pytest.raises(RuntimeError, match=f"Output 0 of {fn.__name__} is a view and is being modified inplace"):
+            y.mul_(2)

@@ -112,6 +112,10 @@ class Tensor:
                 )
         self._grad = value
 
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     @property
     def _version(self) -> int:
         vc = self._vc
@@ -153,10 +157,10 @@ class Tensor:
         new history, as torch regenerates it (views taken under no_grad are left alone)."""
         extra = self._extra
         version = extra.get("view_version")
-        if version is None or version == self._vc[0]:
-            return
-        extra["view_version"] = self._vc[0]
         base = self._base
+        if version is None or (version == self._vc[0] and (self._rg or not base._rg)):
+            return  # (made under no_grad, or neither the base's data nor its requires_grad changed)
+        extra["view_version"] = self._vc[0]
         if base._rg:
             from .ops.inplace import replay
 
@@ -345,6 +349,15 @@ class Tensor:
     def _scalar(self, kind):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._rg:
+            import warnings
+
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=3,
+            )
         return kind(self._data.reshape(()).item())
 
     def __bool__(self) -> bool:

@@ -146,7 +146,8 @@ class BackwardCFunction(Node, FunctionCtx):
         return grads
 
     def __call__(self, *grads):
-        return self._apply(list(grads))
+        result = self._apply(list(grads))
+        return result[0] if len(result) == 1 else tuple(result)
 
     def apply(self, *grads):
         """Call the Function's backward with this ctx, returning what it returns."""
@@ -343,10 +344,15 @@ def _wrap_outputs(ctx, args, output, record):
                 out = _alias(out)
         elif _is_one_of(out, args):  # an input returned as it is: a new tensor on its memory
             out = _alias(out)
+            if record:
+                out._extras()["function_view"] = (ctx._forward_cls.__name__, nr)
         metas.append((out._data.shape, out._data.dtype))
         if record:
             if (not non_diff or id(raw) not in non_diff) and out._data.dtype.kind == "f":
                 out.grad_fn, out._output_nr, out._rg = ctx, nr, True
+                if out._base is not None and not (dirty_ids and id(raw) in dirty_ids):
+                    # a view made inside forward: changing it in place would bypass this backward
+                    out._extras()["function_view"] = (ctx._forward_cls.__name__, nr)
             elif dirty_ids and id(raw) in dirty_ids:
                 out.grad_fn, out._output_nr, out._rg = None, 0, False
         results.append(out)

@@ -170,7 +170,9 @@ class Node:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
-        return self._apply(list(grads))
+        """Run this node's rule on the given output gradients (one input: a tensor; else a tuple)."""
+        result = self._apply(list(grads))
+        return result[0] if len(result) == 1 else tuple(result)
 
 
 def _init_node(node: Node, next_edges: tuple, saved, versions, params) -> Node:

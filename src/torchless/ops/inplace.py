@@ -22,6 +22,16 @@ def check_inplace(self: Tensor, *others) -> bool:
     requires = self.requires_grad  # (a view's, brought up to date with its base)
     if requires and self.grad_fn is None:
         raise RuntimeError(LEAF_MESSAGE)
+    extra = self._extra
+    if requires and extra is not None and "function_view" in extra:
+        name, nr = extra["function_view"]
+        raise RuntimeError(
+            f"Output {nr} of {name} is a view and is being modified inplace. This view was created inside a "
+            "custom Function (or because an input was returned as-is) and the autograd logic to handle "
+            "view+inplace would override the custom backward associated with the custom Function, leading to "
+            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the output of the "
+            "custom Function."
+        )
     track = requires or any(isinstance(o, Tensor) and o.requires_grad for o in others)
     if track and self._base is not None and self._base._rg and self._base.grad_fn is None:
         raise RuntimeError(
@@ -31,10 +41,18 @@ def check_inplace(self: Tensor, *others) -> bool:
 
 
 def rebase(self: Tensor, node) -> None:
-    """Make ``node`` the tensor's grad_fn (the tensor is now the node's output)."""
+    """Make ``node`` the tensor's grad_fn (the tensor is now the node's output). A retain_grad
+    moves along: it is about the tensor's current value."""
+    old, old_nr = self.grad_fn, self._output_nr
     self.grad_fn = node
     self._output_nr = 0
     self._rg = True
+    extra = self._extra
+    if extra is not None and extra.get("retains_grad") and old is not None and old._hooks:
+        table = old._hooks.get(("retain", old_nr))
+        if table:
+            node._hook_table(("retain", 0)).update(table)
+            table.clear()
 
 
 def _write(self: Tensor, result: np.ndarray, name: str) -> None:
@@ -164,8 +182,7 @@ def _inplace_on_view(self, fn, name, args, kwargs):
         view = _wrap(self._data, new.grad_fn)
         view._rg, view._base, view._extra, view._vc = new._rg, base, self._extra, self._vc
         rebase_on_view(view)
-        fresh = replay(steps, base)
-        self.grad_fn, self._output_nr, self._rg = fresh.grad_fn, 0, True
+        rebase(self, replay(steps, base).grad_fn)
         self._extra["view_version"] = self._vc[0]
     return self
 
