@@ -343,6 +343,15 @@ def _mT(self):
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
+# conjugate transposes: the same as the transposes for the real dtypes torchless has
+Tensor.H = property(lambda self: t(self) if self._data.ndim == 2 else _H_error(self))
+Tensor.mH = property(_mT)
+
+
+def _H_error(self):
+    raise RuntimeError(
+        f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor."
+    )
 
 
 @register(samples=[(T(2, 3, 4), 0, 2), (T(2, 3, 4), (0, 1), (2, 0))])
