@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math as _math
+import operator
+import warnings
 
 from . import _dtype
 from ._device import as_device
@@ -31,73 +33,222 @@ def _finish(data, requires_grad=False, device=None) -> Tensor:
     return t
 
 
-def _infer_np(data):
-    """The NumPy array for nested Python data, with torch's dtype inference."""
+# ---- tensor(data): torch's reading of nested Python data -----------------------------------------
+_SEQUENCES = (list, tuple, range)  # what torch walks into as a dimension (NumPy arrays too)
+_PY_NUMBERS = frozenset((float, int, bool))
+_INT64_RANGE = (-(2**63), 2**63 - 1)
+
+COPY_WARNING = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than {}(sourceTensor).")
+_ARRAYS_WARNING = ("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting the "
+                   "list to a single numpy.ndarray with numpy.array() before converting to a tensor.")
+_SCALAR_GRAD_WARNING = ("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                        "Consider using tensor.detach() first.")
+
+
+def _from_data(data, np_dtype, stacklevel):
+    """A new array holding ``data`` (numbers, tensors, arrays, nested sequences of them), read as
+    torch reads it, in ``np_dtype`` or else the dtype torch infers. Warns ``stacklevel`` frames up."""
     if isinstance(data, Tensor):
-        return data._data
+        return np.array(data._data, dtype=np_dtype, copy=True)
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data)  # NumPy values keep their dtype
-    if isinstance(data, (list, tuple)):
-        flat = _flatten(data)
-        if any(isinstance(v, Tensor) for v in flat):
-            data = _nested_tensors_to_lists(data)
-        for v in flat:
-            if isinstance(v, str):
-                raise ValueError(f"too many dimensions '{type(v).__name__}'")  # noqa: TRY004  (torch's error)
-            if v is None or not isinstance(v, (int, float, bool, complex, np.generic, Tensor)):
-                raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
-        if not flat:
+        return np.array(data, dtype=np_dtype, copy=True)  # NumPy values keep their dtype
+    if np_dtype is None:  # the common scalars, kept short
+        cls = data.__class__
+        if cls is float:
             return np.array(data, dtype=_dtype.DEFAULT.float.np)
-        if all(isinstance(v, np.generic) for v in flat):
-            return np.array(data)
-        if all(isinstance(v, (bool, np.bool_)) for v in flat):
+        if cls is bool:
             return np.array(data, dtype=np.bool_)
-        if all(isinstance(v, (int, bool, np.integer)) for v in flat):
+        if cls is int and _INT64_RANGE[0] <= data <= _INT64_RANGE[1]:
             return np.array(data, dtype=np.int64)
-        return np.array(data, dtype=_dtype.DEFAULT.float.np)
-    if isinstance(data, bool):
-        return np.array(data, dtype=np.bool_)
-    if isinstance(data, int):
-        return np.array(data, dtype=np.int64)
-    if isinstance(data, float):
-        return np.array(data, dtype=_dtype.DEFAULT.float.np)
-    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    shape = _shape_of(data)
+    notes = set()  # what to warn about: "arrays", "grad"
+    leaves, misfits, error = _walk(data, shape, notes)
+    if np_dtype is None:
+        np_dtype = _infer_dtype(leaves + misfits if misfits else leaves)
+    if 0 in shape:  # nothing to store (nor to check: torch takes [[], [1]] as a 2x0 tensor)
+        return np.empty(shape, dtype=np_dtype)
+    if error is not None:
+        raise error
+    arr = _values(leaves, np.dtype(np_dtype), notes)
+    if "arrays" in notes:
+        warnings.warn(_ARRAYS_WARNING, UserWarning, stacklevel=stacklevel)
+    if "grad" in notes:
+        warnings.warn(_SCALAR_GRAD_WARNING, UserWarning, stacklevel=stacklevel)
+    return arr.reshape(shape)
 
 
-def _flatten(data):
-    out, stack = [], [data]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, Tensor):
-            out.append(v.item() if v._data.size == 1 else v)
+def _shape_of(data) -> tuple:
+    """The shape, as torch finds it: the lengths along the first elements. A tensor is a leaf
+    (a one-element one is taken as its value); a 0-d array has no length."""
+    shape = []
+    v = data
+    while True:
+        if isinstance(v, _SEQUENCES):
+            n = len(v)
+        elif isinstance(v, np.ndarray):
+            if v.ndim == 0:
+                raise TypeError("len() of unsized object")
+            n = len(v)
+        elif isinstance(v, str):  # (each character is a string again, down to torch's limit of dims)
+            raise ValueError(f"too many dimensions '{type(v).__name__}'")  # noqa: TRY004  (torch's error)
         else:
-            out.append(v)
-    return out
+            break
+        shape.append(n)
+        if n == 0:
+            break
+        v = v[0]
+    return tuple(shape)
 
 
-def _nested_tensors_to_lists(data):
-    if isinstance(data, Tensor):
-        return data._data.tolist()
-    if isinstance(data, (list, tuple)):
-        return [_nested_tensors_to_lists(v) for v in data]
-    return data
+def _walk(data, shape, notes):
+    """The elements at depth ``len(shape)``, in order; the other values met (where the shape
+    does not hold, and empty sequences: still read for the dtype); and the error for the first
+    misfit, as torch raises it. Past the first elements, a tensor may stand for dimensions too."""
+    level, misfits, error = [data], [], None
+    for dim, n in enumerate(shape):
+        deeper = []
+        for v in level:
+            if isinstance(v, _SEQUENCES) or v.__class__ is np.ndarray and v.ndim or (
+                    isinstance(v, Tensor) and v._data.ndim):
+                if isinstance(v, Tensor):  # (its elements, as the 0-d tensors iterating it gives)
+                    if v._rg:
+                        notes.add("grad")
+                    v = [_wrap(e, None) for e in v._data]
+                elif v.__class__ is np.ndarray:
+                    notes.add("arrays")  # (torch warns: that is slow)
+                if len(v) == n:
+                    if n:
+                        deeper.extend(v)
+                    else:  # (an empty one has a dtype too: the default, or an array's own)
+                        misfits.append(v)
+                    continue
+                if error is None:
+                    error = ValueError(f"expected sequence of length {n} at dim {dim} (got {len(v)})")
+            elif error is None:
+                error = TypeError("not a sequence")
+            misfits.append(v)
+        level = deeper
+    return level, misfits, error
+
+
+def _infer_dtype(values):
+    """torch's dtype for a list of values: the promotion of theirs (a float is the default
+    dtype, an int int64, a tensor or NumPy value its own dtype; a sequence that of its items)."""
+    result = None
+    for cls in dict.fromkeys(map(type, values)):  # (each type once, in order of appearance)
+        if cls is float:
+            found = (_dtype.DEFAULT.float.np,)
+        elif cls is int:
+            found = (np.dtype(np.int64),)
+        elif cls is bool:
+            found = (np.dtype(np.bool_),)
+        else:
+            found = _dtypes_of(cls, [v for v in values if v.__class__ is cls])
+        for d in found:
+            result = d if result is None else _dtype._promote_np(result, d)
+    return _dtype.DEFAULT.float.np if result is None else result
+
+
+def _dtypes_of(cls, values):
+    if issubclass(cls, Tensor):
+        return {v._data.dtype for v in values}
+    if issubclass(cls, (np.ndarray, np.generic)):  # (before float: np.float64 is a float)
+        return {v.dtype for v in values}
+    if issubclass(cls, _SEQUENCES):  # an empty one counts as the default float dtype
+        return {_infer_dtype(list(v)) if len(v) else _dtype.DEFAULT.float.np for v in values}
+    if issubclass(cls, bool):
+        return {np.dtype(np.bool_)}
+    if issubclass(cls, int):
+        return {np.dtype(np.int64)}
+    if issubclass(cls, float):
+        return {_dtype.DEFAULT.float.np}
+    if issubclass(cls, complex):  # (refused once the array is made: torchless has no complex dtypes)
+        return {np.dtype(np.complex128)}
+    if issubclass(cls, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{cls.__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {cls.__name__}")
+
+
+def _values(leaves, np_dtype, notes):
+    """The leaves (numbers, tensors, NumPy values) as an array of ``np_dtype``, each converted
+    as torch converts it: to a float, or else to an integer (a float truncated, range-checked)."""
+    kind = np_dtype.kind
+    if not _PY_NUMBERS.issuperset(map(type, leaves)):
+        leaves = [v if v.__class__ in _PY_NUMBERS else _scalar(v, kind, notes) for v in leaves]
+    if kind in "fbc":  # (complex: refused by the caller, torchless has no complex dtypes)
+        return np.array(leaves, dtype=np_dtype)
+    if any(isinstance(v, float) for v in leaves):
+        lo, hi = _int_range(np_dtype)
+        leaves = [_float_to_int(v, lo, hi, np_dtype) if isinstance(v, float) else v for v in leaves]
+    try:
+        arr = np.array(leaves, dtype=np.int64)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    if np_dtype != np.int64:
+        lo, hi = _int_range(np_dtype)
+        if arr.size and (arr.min() < lo or arr.max() > hi):
+            raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
+        arr = arr.astype(np_dtype)  # (an unsigned dtype wraps negative values around, as in torch)
+    return arr
+
+
+def _scalar(v, kind, notes):
+    """One leaf that is not a Python number, as a value NumPy converts as torch would."""
+    if isinstance(v, Tensor):
+        if v._rg:
+            notes.add("grad")
+        if kind == "f":
+            if v._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            return v._data.reshape(()).item()
+        return operator.index(v)  # (refuses floating tensors, as torch)
+    if isinstance(v, np.ndarray):
+        notes.add("arrays")
+        return float(v) if kind == "f" else operator.index(v)
+    if kind in "fc":
+        if isinstance(v, (int, float, complex, np.number, np.bool_)):
+            return v
+        raise TypeError(f"must be real number, not {type(v).__name__}")
+    if isinstance(v, float) or (kind == "b" and isinstance(v, np.bool_)):
+        return v
+    return operator.index(v)
+
+
+def _int_range(np_dtype):
+    """The integers torch stores in ``np_dtype``: an unsigned one takes down to -max too (they
+    wrap around, as in C)."""
+    info = np.iinfo(np_dtype)
+    return (-int(info.max) if info.min == 0 else int(info.min)), int(info.max)
+
+
+def _float_to_int(v, lo, hi, np_dtype):
+    try:
+        i = int(v)  # (truncates)
+    except (ValueError, OverflowError):  # nan, inf
+        i = None
+    if i is None or not lo <= i <= hi:
+        raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
+    return i
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors).
+
+    Tensors inside a list count as their (single) values, detached.
 
     >>> tensor([1., 2.])
     tensor([1., 2.])
     >>> tensor([[1, 2]]).dtype
     torch.int64
     """
-    if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
-        # straight to the requested dtype: a detour through float32 would lose precision
-        arr = np.array(_nested_tensors_to_lists(data), dtype=dtype.np)
-    else:
-        arr = np.array(_infer_np(data), dtype=_np_dtype(dtype), copy=True)
+    if isinstance(data, Tensor):
+        warnings.warn(COPY_WARNING.format("torch.tensor"), UserWarning, stacklevel=2)
+    return _tensor(data, dtype, device, requires_grad, 3)
+
+
+def _tensor(data, dtype, device, requires_grad, stacklevel) -> Tensor:
+    arr = _from_data(data, _np_dtype(dtype), stacklevel + 1)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     return _finish(arr, requires_grad, device)
@@ -112,7 +263,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, np.ndarray):
         arr = data if dtype is None else data.astype(dtype.np, copy=False)
         return _finish(arr, False, device)
-    return tensor(data, dtype=dtype, device=device)
+    return _tensor(data, dtype, device, False, 3)
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -364,7 +515,9 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    if isinstance(data, Tensor):
+        warnings.warn(COPY_WARNING.format("tensor.new_tensor"), UserWarning, stacklevel=2)
+    return _tensor(data, dtype or self.dtype, device, requires_grad, 3)
 
 
 Tensor.new_full = _new_full

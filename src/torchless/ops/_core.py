@@ -144,7 +144,7 @@ def unary(cls, x: Tensor, *params) -> Tensor:
     data = cls.forward(xd, *params)
     if (x._rg or x._base is not None and _view_requires_grad(x)) and _enabled():
         vc = x._vc
-        return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x)
+        return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x, (x._data.shape,))
     if cls.is_view:
         return _finish(cls, data, None, None, None, params, x)
     return _wrap(data, None)

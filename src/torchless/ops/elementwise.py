@@ -194,10 +194,10 @@ class RemainderBackward0(Op):
     save_when = ((1,), (1,))
 
     def backward(self, g):
-        x, y = self.saved
         sx, sy = self.shapes
         gy = None
-        if self.needs(1):
+        if self.needs(1):  # (only then the operands: x % number backwards twice, as in torch)
+            x, y = self.saved
             gy = sum_to(-g * (x / y).floor(), sy)
         return (sum_to(g, sx) if self.needs(0) else None, gy)
 
@@ -305,16 +305,23 @@ def pow(input, exponent) -> Tensor:
 
 # ---- unary math: (torch node name, forward, rule d/dx in tensor ops, sample domain) ----------
 def _unary(node_name, forward, rule, *, name, save_output=False, domain=None, float_result=True,
-           inplace=True, doc=None):
-    """Define an elementwise op of one input from its forward and its derivative rule."""
+           inplace=True, doc=None, reads_x=True):
+    """Define an elementwise op of one input from its forward and its derivative rule.
 
-    def backward(self, g):
-        (x,) = self.saved
-        return (rule(self, g, x),)
+    ``reads_x=False``: the rule never reads x (it gets None), so x is not saved: as in torch, a
+    second backward through the node needs no retain_graph, and x is not kept alive.
+    """
+    if reads_x:
+        def backward(self, g):
+            (x,) = self.saved
+            return (rule(self, g, x),)
+    else:
+        def backward(self, g):
+            return (rule(self, g, None),)
 
     cls = type(node_name, (Op,), {"__slots__": (), "forward": staticmethod(forward), "backward": backward,
                                   "save_output": save_output, "float_result": float_result,
-                                  "__doc__": doc or f"{name}: d/dx as in its rule"})
+                                  "saves_operands": reads_x, "__doc__": doc or f"{name}: d/dx as in its rule"})
 
     def fn(input) -> Tensor:
         return unary(cls, input)
@@ -332,7 +339,8 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _zero(self, g, x):
-    return g * 0
+    """zeros_like(grad), as torch: 0 even where g is inf or nan, and not connected to g"""
+    return _wrap(np.zeros_like(g._data), None)
 
 
 exp = _unary("ExpBackward0", np.exp, lambda s, g, x: g * s.out, name="exp", save_output=True, doc="e ** x")
@@ -392,22 +400,24 @@ def _erf(x):
 erf = _unary("ErfBackward0", _erf, lambda s, g, x: g * (TWO_OVER_SQRT_PI * (-(x * x)).exp()), name="erf")
 # rounding: the derivative is zero almost everywhere
 sign = _unary("SignBackward0", lambda x: np.sign(x) if x.dtype.kind != "b" else x.copy(), _zero, name="sign",
-              float_result=False)
-floor = _unary("FloorBackward0", np.floor, _zero, name="floor", float_result=False)
-ceil = _unary("CeilBackward0", np.ceil, _zero, name="ceil", float_result=False)
-trunc = _unary("TruncBackward0", np.trunc, _zero, name="trunc", float_result=False)
+              float_result=False, reads_x=False)
+floor = _unary("FloorBackward0", np.floor, _zero, name="floor", float_result=False, reads_x=False)
+ceil = _unary("CeilBackward0", np.ceil, _zero, name="ceil", float_result=False, reads_x=False)
+trunc = _unary("TruncBackward0", np.trunc, _zero, name="trunc", float_result=False, reads_x=False)
 fix = register("fix", samples=[(T(3, 4),)])(trunc)
 
 
 class RoundBackward0(Op):
     """round (half to even, as torch): derivative zero"""
 
+    saves_operands = False
+
     @staticmethod
     def forward(x, decimals):
         return np.round(x, decimals) if x.dtype.kind == "f" else x.copy()
 
     def backward(self, g):
-        return (g * 0,)
+        return (_zero(self, g, None),)
 
 
 class RoundBackward1(RoundBackward0):
@@ -424,7 +434,7 @@ def round(input, *, decimals=None) -> Tensor:
     return unary(RoundBackward1, input, decimals)
 
 
-neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False)
+neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False, reads_x=False)
 negative = register("negative", samples=[(T(3),)])(neg)
 abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)
 absolute = register("absolute", samples=[(T(3),)])(abs)
@@ -648,28 +658,36 @@ def _as_dtype(v, rd, like):
     return _wrap(np.array(v).astype(rd), None)  # (astype: an int outside the dtype wraps, as in torch)
 
 
+def _lerp(x, y, w):
+    return x + w * (y - x)
+
+
 class LerpBackward0(Op):
-    """lerp with a number weight: out = x + w (y - x); d/dx = 1 - w, d/dy = w"""
+    """lerp with a number weight (a parameter, not an operand): out = x + w (y - x);
+    d/dx = 1 - w, d/dy = w. Nothing saved, so it backwards twice, as in torch."""
+
+    saves_operands = False
+    forward = staticmethod(_lerp)
+
+    def backward(self, g):
+        (w,) = self._params
+        sx, sy = self.shapes
+        return (sum_to(g * (1 - w), sx) if self.needs(0) else None, sum_to(g * w, sy) if self.needs(1) else None)
+
+
+class LerpBackward1(Op):
+    """lerp with a tensor weight: d/dx = 1 - w, d/dy = w, d/dw = y - x"""
 
     save_when = ((2,), (2,), True)  # x and y only for the weight's gradient
-
-    @staticmethod
-    def forward(x, y, w):
-        return x + w * (y - x)
+    forward = staticmethod(_lerp)
 
     def backward(self, g):
         x, y, w = self.saved
         sx, sy, sw = self.shapes
         gx = sum_to(g * (1 - w), sx) if self.needs(0) else None
         gy = sum_to(g * w, sy) if self.needs(1) else None
-        gw = sum_to(g * (y - x), sw) if isinstance(w, Tensor) and self.needs(2) else None
+        gw = sum_to(g * (y - x), sw) if self.needs(2) else None
         return gx, gy, gw
-
-
-class LerpBackward1(LerpBackward0):
-    """lerp with a tensor weight: d/dw = y - x too"""
-
-    __slots__ = ()
 
 
 @register(inplace="lerp_", samples=[(T(3, 4), T(4), 0.3), (T(3), T(3), T(3))])
@@ -687,7 +705,9 @@ def lerp(input, end, weight) -> Tensor:
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TORCH_NAME[dt.name]}'")
     try:
-        return nary(LerpBackward1 if isinstance(weight, Tensor) else LerpBackward0, (input, end, weight))
+        if isinstance(weight, Tensor):
+            return nary(LerpBackward1, (input, end, weight))
+        return nary(LerpBackward0, (input, end), weight)
     except ValueError:
         raise broadcast_error(input, end, weight) from None
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import math
+import warnings
 from collections import namedtuple
 
 from .._dtype import DEFAULT, float64
@@ -110,6 +112,35 @@ def sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     return unary(SumBackward1, input, dims_of(dim, input._data.ndim), keepdim, acc)
 
 
+def _mean(x, axis, keepdim, n):
+    """np.mean's arithmetic (float16 summed in float32), but called from here: an empty slice
+    gives nan silently, as in torch (torchless silences NumPy's floating-point warnings raised
+    from its own modules, not np.mean's own warning)."""
+    if x.dtype == np.float16:
+        return (np.add.reduce(x, axis, np.float32, None, keepdim) / n).astype(np.float16)
+    return np.add.reduce(x, axis, None, None, keepdim) / n
+
+
+def _var(x, axis, keepdim, n, correction):
+    """np.var's arithmetic without its warnings (see _mean); float16 computed in float32, as torch
+    accumulates it."""
+    if x.dtype == np.float16:
+        return _var(x.astype(np.float32), axis, keepdim, n, correction).astype(np.float16)
+    d = x - np.add.reduce(x, axis, None, None, True) / n
+    d = np.multiply(d, d, out=d) if d.ndim else d * d
+    return np.add.reduce(d, axis, None, None, keepdim) / builtins.max(n - correction, 0)
+
+
+def _check_dof(name, x, dims, correction):
+    """torch's error for a tensor not floating, and its warning when the correction leaves no
+    degrees of freedom (with no elements, the reduction factor counts as 0)."""
+    if x.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if (_count(x.shape, dims) if x.size else 0) - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+
+
 class MeanBackward0(Op):
     """mean: d/dx = 1/n"""
 
@@ -117,7 +148,7 @@ class MeanBackward0(Op):
 
     @staticmethod
     def forward(x, dims, keepdim):
-        return np.mean(x, axis=_axis(dims, x.ndim), keepdims=keepdim)
+        return _mean(x, _axis(dims, x.ndim), keepdim, _count(x.shape, dims))
 
     def backward(self, g):
         dims, keepdim = self._params
@@ -370,7 +401,7 @@ class VarBackward0(Op):
 
     @staticmethod
     def forward(x, dims, correction, keepdim, whole):
-        return np.var(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
+        return _var(x, _axis(dims, x.ndim), keepdim, _count(x.shape, dims), correction)
 
     def backward(self, g):
         (x,) = self.saved
@@ -384,7 +415,7 @@ class StdBackward0(Op):
 
     @staticmethod
     def forward(x, dims, correction, keepdim, whole):
-        return np.std(x, axis=_axis(dims, x.ndim), ddof=correction, keepdims=keepdim)
+        return np.sqrt(_var(x, _axis(dims, x.ndim), keepdim, _count(x.shape, dims), correction))
 
     def backward(self, g):
         (x,) = self.saved
@@ -405,16 +436,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
         dim, unbiased = unbiased, None
-    return unary(VarBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim,
-                 dim is None or input._data.ndim == 0)
+    dims, correction = dims_of(dim, input._data.ndim), _correction(unbiased, correction)
+    _check_dof("var", input._data, dims, correction)
+    return unary(VarBackward0, input, dims, correction, keepdim, dim is None or input._data.ndim == 0)
 
 
 @register(samples=[(T(3, 4),), (T(3, 4), 1), (T(3, 4), 0, True), (T(3, 4), (0, 1)),
                    (T(3, 4), 1, {"correction": 0}), (T(3, 4), 1, False)])
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    return unary(StdBackward0, input, dims_of(dim, input._data.ndim), _correction(unbiased, correction), keepdim,
-                 dim is None or input._data.ndim == 0)
+    dims, correction = dims_of(dim, input._data.ndim), _correction(unbiased, correction)
+    _check_dof("std", input._data, dims, correction)
+    return unary(StdBackward0, input, dims, correction, keepdim, dim is None or input._data.ndim == 0)
 
 
 class LinalgVectorNormBackward0(Op):
