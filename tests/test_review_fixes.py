@@ -196,7 +196,6 @@ BAD_DATA = {  # data -> (the error, its message)
     "[1e10], dtype=torch.int32": (RuntimeError, "value cannot be converted to type int32 without overflow"),
     "[float('nan')], dtype=torch.int64": (RuntimeError, "value cannot be converted to type int64 without overflow"),
     "[np.float32(1.5)], dtype=torch.int64": (TypeError, "'numpy.float32' object cannot be interpreted as an integer"),
-    "[2, np.bool_(True)]": (TypeError, "object cannot be interpreted as an integer"),
 }
 
 
