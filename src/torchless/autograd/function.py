@@ -12,7 +12,7 @@ import inspect
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from .graph import _FREED, FREED_MESSAGE, Node, version_mismatch
+from .graph import _FREED, FREED_MESSAGE, Node, _init_node, version_mismatch
 
 
 class FunctionCtx:
@@ -428,7 +428,7 @@ def once_differentiable(fn):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        wrapped = tuple(_delayed_error(o, ctx.name()) if isinstance(o, Tensor) else o for o in outs)
+        wrapped = tuple(_delayed_error(o) if isinstance(o, Tensor) else o for o in outs)
         return wrapped[0] if single else wrapped
 
     return wrapper
@@ -446,10 +446,9 @@ class Error(Node):
         raise RuntimeError(self._message)
 
 
-def _delayed_error(t: Tensor, name: str) -> Tensor:
-    node = Error()
-    node._next, node._saved, node._versions, node._params, node._out, node._hooks = (), (), None, None, None, None
+def _delayed_error(t: Tensor) -> Tensor:
+    """``t``'s value behind a node that raises when differentiated."""
+    node = _init_node(Error(), (), (), None, None)
     node._message = "trying to differentiate twice a function that was marked with @once_differentiable"
-    out = _wrap(t._data, node)
-    return out
+    return _wrap(t._data, node)
 
