@@ -8,7 +8,7 @@ engine knows nothing about particular operations: it only calls ``Node._apply``.
 from __future__ import annotations
 
 from .._grad_mode import _grad_enabled
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, accumulate_grad
 
 
 def _count_dependencies(roots):
@@ -77,6 +77,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     ready = [n for n in roots if n not in deps]
     pop_ready, push_ready = ready.pop, ready.append
     pop_buffer, get_buffer = buffers.pop, buffers.get
+    leaves = []  # leaves made ready by the node just run
     token = _grad_enabled.set(create_graph)
     try:
         while ready:
@@ -131,10 +132,24 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     deps[child] = d
                 else:
                     del deps[child]
-                    push_ready(child)
+                    if child.__class__ is AccumulateGrad and child._hooks is None and needed is None:
+                        leaves.append(child)  # accumulated below, without a visit of its own
+                    else:
+                        push_ready(child)
             # the buffers hold the gradients now: drop this loop's own references, so that a
             # leaf can tell when it is a gradient's only holder (see graph._exclusive)
             g = grads_in = grads_out = None
+            if leaves:
+                for leaf in leaves:
+                    var = leaf.variable
+                    if var._extra is None:  # no tensor hooks: nothing to run before or after
+                        buf = pop_buffer(leaf, None)  # (held in a list, as _apply's gradients are)
+                        if buf is not None:  # (None: no gradient arrived)
+                            accumulate_grad(var, buf[0])
+                    else:
+                        push_ready(leaf)
+                leaves.clear()
+                buf = None
     finally:
         _grad_enabled.reset(token)
     return captured

@@ -200,8 +200,15 @@ def inplace_operator(cls, fn, name: str):
                 od.__class__ is float
                 or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
             ) and xd.flags.writeable:
-                ufunc(xd, od, out=xd)
-                self._bump()
+                if xd.ndim:
+                    ufunc(xd, od, out=xd)
+                else:  # (NumPy's out= costs more than the arithmetic on a 0-d array)
+                    xd[()] = ufunc(xd, od)
+                vc = self._vc
+                if vc is None:
+                    self._vc = [1]
+                else:
+                    vc[0] += 1
                 return self
         return apply_inplace(self, fn, name, other)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
+from .._grad_mode import _grad_enabled
+from .._tensor import Tensor, _wrap
 from ._core import binary
 from .elementwise import (
     AddBackward0,
@@ -25,15 +26,40 @@ from .elementwise import (
 )
 from .inplace import apply_inplace, inplace_operator
 
-# The operators call binary() directly: this is the hot path of every user program.
-Tensor.__add__ = lambda self, other: binary(AddBackward0, self, other)
-Tensor.__radd__ = lambda self, other: binary(AddBackward0, self, other)
-Tensor.__sub__ = lambda self, other: binary(SubBackward0, self, other)
-Tensor.__rsub__ = lambda self, other: binary(RsubBackward1, other, self)
-Tensor.__mul__ = lambda self, other: binary(MulBackward0, self, other)
-Tensor.__rmul__ = lambda self, other: binary(MulBackward0, self, other)
-Tensor.__truediv__ = lambda self, other: binary(DivBackward0, self, other)
-Tensor.__rtruediv__ = lambda self, other: binary(DivBackward0, other, self)
+_enabled = _grad_enabled.get
+
+
+def arithmetic(cls, reflected=False):
+    """The operator method of an arithmetic op: ``binary(cls, self, other)`` (operands swapped
+    when ``reflected``). This is the hot path of every user program, and of every derivative
+    rule: when neither operand can record (no requires_grad, not a view) and nothing needs
+    promoting, the op's ufunc runs at once."""
+    ufunc = cls.forward
+
+    def operator(self, other):
+        data = self._data
+        if self._base is None and data.dtype.kind == "f" and (not self._rg or not _enabled()):
+            oc = other.__class__
+            if oc is float or oc is int:
+                return _wrap(ufunc(other, data) if reflected else ufunc(data, other), None)
+            if oc is Tensor and other._base is None and other._data.dtype is data.dtype and (
+                not other._rg or not _enabled()
+            ):
+                try:
+                    return _wrap(ufunc(other._data, data) if reflected else ufunc(data, other._data), None)
+                except ValueError:
+                    pass  # shapes that do not broadcast: binary raises torch's error
+        return binary(cls, other, self) if reflected else binary(cls, self, other)
+
+    return operator
+
+
+Tensor.__add__ = Tensor.__radd__ = arithmetic(AddBackward0)
+Tensor.__sub__ = arithmetic(SubBackward0)
+Tensor.__rsub__ = arithmetic(RsubBackward1, reflected=True)
+Tensor.__mul__ = Tensor.__rmul__ = arithmetic(MulBackward0)
+Tensor.__truediv__ = arithmetic(DivBackward0)
+Tensor.__rtruediv__ = arithmetic(DivBackward0, reflected=True)
 Tensor.__floordiv__ = lambda self, other: binary(FloorDivideNode, self, other)
 Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivideNode, other, self)
 Tensor.__mod__ = lambda self, other: binary(RemainderBackward0, self, other)
