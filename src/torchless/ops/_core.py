@@ -330,4 +330,20 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return g
 
 
-__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to"]
+_vdot = np.vdot
+_blas_floats = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def sum_to_product(g: Tensor, y, shape: tuple) -> Tensor:
+    """``sum_to(g * y, shape)``: the gradient of a factor ``y`` multiplied into ``g``'s shape.
+
+    The common case of a 0-d factor (a scalar parameter), unrecorded and in float32 or float64, is
+    one dot product: BLAS does the multiply and the sum in one pass, without a product array."""
+    if not shape and y.__class__ is Tensor and not _enabled():
+        gd, yd = g._data, y._data
+        if gd.shape == yd.shape and gd.dtype is yd.dtype and gd.dtype in _blas_floats:
+            return _wrap(_asarray(_vdot(gd, yd)), None)
+    return sum_to(g * y, shape)
+
+
+__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to", "sum_to_product"]

@@ -7,7 +7,7 @@ import math
 from .._dtype import FROM_NP, result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, binary, broadcast_error, nary, register, sum_to, unary
+from ._core import Op, binary, broadcast_error, nary, register, sum_to, sum_to_product, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
 from ._samples import POS, UNIT, B, T
@@ -56,8 +56,8 @@ class MulBackward0(Op):
         x, y = self.saved
         sx, sy = self.shapes
         return (
-            sum_to(g * y, sx) if self.needs(0) else None,
-            sum_to(g * x, sy) if self.needs(1) else None,
+            sum_to_product(g, y, sx) if self.needs(0) else None,
+            sum_to_product(g, x, sy) if self.needs(1) else None,
         )
 
 
