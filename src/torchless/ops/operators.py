@@ -10,6 +10,7 @@ from .elementwise import (
     DivBackward0,
     FloorDivideNode,
     MulBackward0,
+    PowBackward0,
     PowBackward2,
     RemainderBackward0,
     RsubBackward1,
@@ -29,11 +30,11 @@ from .inplace import apply_inplace, inplace_operator
 _enabled = _grad_enabled.get
 
 
-def arithmetic(cls, reflected=False):
+def arithmetic(cls, reflected=False, general=None):
     """The operator method of an arithmetic op: ``binary(cls, self, other)`` (operands swapped
-    when ``reflected``). This is the hot path of every user program, and of every derivative
-    rule: when neither operand can record (no requires_grad, not a view) and nothing needs
-    promoting, the op's ufunc runs at once."""
+    when ``reflected``), or ``general(self, other)`` when given. This is the hot path of every
+    user program, and of every derivative rule: when neither operand can record (no
+    requires_grad, not a view) and nothing needs promoting, the op's forward runs at once."""
     ufunc = cls.forward
 
     def operator(self, other):
@@ -49,6 +50,8 @@ def arithmetic(cls, reflected=False):
                     return _wrap(ufunc(other._data, data) if reflected else ufunc(data, other._data), None)
                 except ValueError:
                     pass  # shapes that do not broadcast: binary raises torch's error
+        if general is not None:
+            return general(self, other)
         return binary(cls, other, self) if reflected else binary(cls, self, other)
 
     return operator
@@ -64,7 +67,7 @@ Tensor.__floordiv__ = lambda self, other: binary(FloorDivideNode, self, other)
 Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivideNode, other, self)
 Tensor.__mod__ = lambda self, other: binary(RemainderBackward0, self, other)
 Tensor.__rmod__ = lambda self, other: binary(RemainderBackward0, other, self)
-Tensor.__pow__ = lambda self, other: pow(self, other)
+Tensor.__pow__ = arithmetic(PowBackward0, general=pow)  # (pow picks the node for a tensor exponent)
 Tensor.__rpow__ = lambda self, other: binary(PowBackward2, other, self)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
