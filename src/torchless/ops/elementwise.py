@@ -644,9 +644,15 @@ def mask_grad(g: Tensor, w: Tensor) -> Tensor:
     """``g * w`` for a mask (or weights) ``w``, but 0 where w is 0 even where g is inf or nan, as
     torch's where(w, g, 0) gives. The product unless g has such values: NumPy's where is some
     20x slower than a product on an irregular mask."""
-    if np.isfinite(g._data).all():
+    gd = g._data
+    # (g.g is finite exactly when every element is, unless it overflows: then where() runs.
+    # One BLAS pass, twice as fast as isfinite(g).all(), where BLAS takes the dtype)
+    if math.isfinite(np.vdot(gd, gd)) if gd.dtype in _BLAS_FLOATS else np.isfinite(gd).all():
         return g * w
     return where(w != 0, g * w, 0.0)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
