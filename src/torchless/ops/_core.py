@@ -317,12 +317,12 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if not shape and not _enabled():  # to a scalar, unrecorded: the common case of a 0-d parameter
         return _wrap(_add_reduce(g._data, None), None)
     lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
-    )
+    kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    dims = tuple(range(lead)) + kept
     if not _enabled():  # nothing to record: stay on the arrays
-        a = g._data.sum(axis=dims, keepdims=True) if dims else g._data
-        return _wrap(a.reshape(shape), None)
+        if not kept:  # only leading dims (a bias): the sum has the shape, in memory of its own
+            return _wrap(_add_reduce(g._data, dims), None)
+        return _wrap(_add_reduce(g._data, dims, None, None, True).reshape(shape), None)
     if dims:
         g = g.sum(dims, keepdim=True)
     if lead or g._data.shape != shape:
