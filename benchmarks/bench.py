@@ -7,14 +7,17 @@ Usage:
 Every workload is written once, as functions that take the library module as
 their ``torch`` parameter, so the very same code runs with torchless and with
 PyTorch.  Both libraries are compared single-threaded, interleaved in one
-process (torchless, torch, torchless, torch, ...), after a warm-up; medians of
-the timed runs are reported.  Before timing, torchless's result is checked
-against torch's; a difference is reported as MISMATCH and makes the script
-exit non-zero.  Targets are reported, never asserted.
+process, after a warm-up; the order rotates from one timed repeat to the next
+(repeat i starts at the (i mod n)-th of the n libraries that run in it), and
+medians of the timed runs are reported.  Before timing, torchless's result is
+checked against torch's; a difference is reported as MISMATCH and makes the
+script exit non-zero.  Targets are reported, never asserted.
 
 Optional contenders (HIPS autograd, MyGrad, DeZero; skipped with
 --no-contenders or when not installed) run every workload too, written with
-their own APIs; a second table compares them with torch and torchless.
+their own APIs; a second table compares them with torch and torchless.  It
+also lists a raw-NumPy reference (the same computation with hand-derived
+gradients, no autograd), for information: it is not part of the verdict.
 
 Exit status: 0 = all checked results match (targets met or not),
              1 = at least one MISMATCH,
@@ -290,6 +293,91 @@ def w1_data():
 
 def _w1_params_np():
     return [np.array(v, dtype=np.float32) for v in W1_INIT]
+
+
+# -- raw NumPy reference (no autograd engine: gradients derived by hand) ------
+
+# The reference is informational: it shows what the computation itself costs,
+# and is not one of the autograd engines of the "torchless faster than every
+# contender" verdict.
+REFERENCE = "numpy"
+REFERENCE_LABEL = "numpy (raw, hand-derived grads)"
+
+
+def _numpy_reference():
+    """The five workloads written directly in NumPy: the same ops in float32 on
+    the same data, with the backward pass derived by hand."""
+
+    def w1_run(state):
+        x, y, params = state
+        a, b, c, d = params
+        losses = []
+        for t in range(W1_ITERS):
+            # forward: y_pred = a + b * P3(u), u = c + d * x, P3(u) = 0.5 * (5 u^3 - 3 u)
+            u = c + d * x
+            p3 = 0.5 * (5 * u**3 - 3 * u)
+            y_pred = a + b * p3
+            r = y_pred - y
+            loss = np.sum(r**2)
+            if t % 100 == 99:
+                losses.append(float(loss))
+            # backward: d loss / d y_pred = 2 r, P3'(u) = 1.5 (5 u^2 - 1)
+            g_pred = 2 * r
+            g_u = g_pred * b * 1.5 * (5 * u**2 - 1)
+            grads = (np.sum(g_pred), np.sum(g_pred * p3), np.sum(g_u), np.sum(g_u * x))
+            for p, g in zip(params, grads):
+                p -= W1_LR * g  # in place, on the 0-d float32 arrays
+        return [float(p) for p in params], {}
+
+    def chain(x, steps, scale, shift):
+        scale, shift = np.float32(scale), np.float32(shift)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(steps):
+            y = y * scale + shift
+        t1 = time.perf_counter()
+        # backward: d y_k / d y_(k-1) = scale, so the gradient is scale ** steps,
+        # multiplied in one step at a time, as an engine walks the chain back.
+        # It starts from ones: the gradient of sum(y) (W2) and of a 0-d y (W5).
+        g = np.ones_like(y)
+        for _ in range(steps):
+            g = g * scale
+        t2 = time.perf_counter()
+        return g, {"fwd": t1 - t0, "bwd": t2 - t1}
+
+    def w3_run(state):
+        x, target, params = state
+        W1, b1, W2, b2 = params
+        for _ in range(W3_STEPS):
+            z = x @ W1 + b1
+            h = np.maximum(z, 0)  # relu
+            out = h @ W2 + b2
+            diff = out - target
+            loss = np.mean(diff**2)
+            # backward: d mean(diff^2) / d out = 2 diff / size; relu passes where z > 0
+            g_out = 2 * diff / diff.size
+            g_z = (g_out @ W2.T) * (z > 0)
+            grads = (x.T @ g_z, g_z.sum(axis=0), h.T @ g_out, g_out.sum(axis=0))
+            for p, g in zip(params, grads):
+                p -= W3_LR * g
+        return float(loss), {}
+
+    def w4_run(state):
+        A, B = state
+        C = A @ B
+        C.sum()  # the forward value s, computed as the workload does (nothing here needs it)
+        G = np.full(C.shape, 1, np.float32)  # d s / d C
+        gA = G @ B.T
+        _gB = A.T @ G
+        return gA, {}
+
+    return {
+        "W1": (lambda: (*w1_data(), _w1_params_np()), w1_run),
+        "W2": (lambda: w2_data().copy(), lambda x: chain(x, W2_STEPS, 1.0001, 0.0001)),
+        "W3": (lambda: (w3_data()[0], w3_data()[1], [p.copy() for p in w3_data()[2]]), w3_run),
+        "W4": (lambda: tuple(a.copy() for a in w4_data()), w4_run),
+        "W5": (lambda: np.array(1.0, dtype=np.float32), lambda x: chain(x, W5_STEPS, 0.99999, 1e-6)),
+    }
 
 
 # -- HIPS autograd (functional: value_and_grad of a loss function) ----------
@@ -600,6 +688,7 @@ def _dezero_contender():
 
 
 CONTENDER_FACTORIES = (
+    (REFERENCE, _numpy_reference),
     ("autograd", _autograd_contender),
     ("mygrad", _mygrad_contender),
     ("dezero", _dezero_contender),
@@ -623,6 +712,8 @@ def load_contenders():
             info[name] = version(name)
         except Exception:  # noqa: BLE001
             info[name] = "?"
+        if name == REFERENCE:
+            info[name] += " (reference: raw NumPy, hand-derived gradients)"
         if name == "dezero":
             info[name] += " (import shims: " + (", ".join(_import_dezero()[2]) or "none") + ")"
     return loaded, info, missing
@@ -653,10 +744,14 @@ class Workload:
     quick_warmup: int
     quick_repeats: int
     phase_targets: dict = field(default_factory=dict)
+    contender_max_repeats: int | None = None  # cap on the contenders' timed runs
 
 
 # rtol/atol: tolerance of the torchless-vs-torch result check.
 # warmup/repeats: full mode; quick_*: --quick (same problem sizes, fewer runs).
+# The contenders get as many timed runs as torchless and torch, but at most
+# contender_max_repeats (W5: a MyGrad run takes about 10 s), and in --quick
+# mode at most QUICK_CONTENDER_REPEATS.
 WORKLOADS = [
     Workload("W1", "W1 Legendre fit (2000 it)", w1_setup, w1_run, target=1.0,
              rtol=1e-3, atol=1e-5, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
@@ -668,8 +763,10 @@ WORKLOADS = [
     Workload("W4", "W4 (A@B).sum().backward(), 2048^2", w4_setup, w4_run, target=1.1,
              rtol=1e-4, atol=1e-3, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
     Workload("W5", "W5 0-d chain, 100,000 x (mul, add)", w5_setup, w5_run, target=2.0,
-             rtol=1e-3, atol=1e-6, warmup=1, repeats=5, quick_warmup=1, quick_repeats=1),
+             rtol=1e-3, atol=1e-6, warmup=1, repeats=5, quick_warmup=1, quick_repeats=1,
+             contender_max_repeats=3),
 ]  # fmt: skip
+QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5
 
 
@@ -726,6 +823,19 @@ def fmt_ms(seconds):
         return "-"
     ms = seconds * 1e3
     return f"{ms:.1f}" if ms >= 100 else f"{ms:.2f}" if ms >= 1 else f"{ms:.3f}"
+
+
+def rotated(items, i):
+    """The list items, starting at position i mod len(items) and wrapping around."""
+    if not items:
+        return []
+    k = i % len(items)
+    return items[k:] + items[:k]
+
+
+def fmt_margin(ratio):
+    """A ratio as a signed percentage: 1.021 -> '+2.1%'."""
+    return f"{(ratio - 1) * 100:+.1f}%"
 
 
 def short_exc(exc):
@@ -933,13 +1043,17 @@ def main(argv=None):
         f"- cpu: {cpu} ({os.cpu_count()} logical); threads: 1 (OMP/OPENBLAS/MKL_NUM_THREADS=1"
         f"{', torch.set_num_threads(1)' if torch else ''})"
     )
-    print(
-        f"- mode: {'quick' if args.quick else 'full'}; medians of timed runs after warm-up; "
-        f"order per repeat: torchless, torch{', contenders' if not args.no_contenders else ''}"
-    )
+    order = [name for name, lib in (("torchless", torchless), ("torch", torch)) if lib is not None]
     if not args.no_contenders:
         progress("importing the optional contenders")
         _, c_info, c_missing = load_contenders()
+        order += list(c_info)
+    print(
+        f"- mode: {'quick' if args.quick else 'full'}; medians of timed runs after warm-up; "
+        f"order per repeat: rotating over {', '.join(order)} (repeat i starts at the (i mod n)-th "
+        "of the n libraries that run in it; warm-ups in this fixed order)"
+    )
+    if not args.no_contenders:
         listed = [f"{name} {ver}" for name, ver in c_info.items()]
         listed += [f"{name} unavailable ({why})" for name, why in c_missing.items()]
         print(f"- contenders: {'; '.join(listed)}")
@@ -955,7 +1069,9 @@ def main(argv=None):
 
     rows = []  # (workload, torchless, torch, ratio, target, met)
     contender_rows = []
-    faster_than_all = []  # (workload, contender, torchless faster?)
+    faster_than_all = []  # (workload, contender, torchless faster?); the reference is not in it
+    within_noise = []  # "W4 vs mygrad (+0.4%)": min-max ranges of the two overlap
+    reference_ratios = []  # (workload, "torchless / raw NumPy" cell)
     errors = []  # (row label, traceback)
     mismatches = []
     details = []  # per-run times, printed after the table
@@ -973,7 +1089,17 @@ def main(argv=None):
     for wl in selected:
         warmup = wl.quick_warmup if args.quick else wl.warmup
         repeats = args.repeats or (wl.quick_repeats if args.quick else wl.repeats)
-        progress(f"[{wl.key}] {wl.title}: {warmup} warm-up + {repeats} timed run(s) per library")
+        contender_repeats = min(repeats, wl.contender_max_repeats or repeats)
+        if args.quick:
+            contender_repeats = min(contender_repeats, QUICK_CONTENDER_REPEATS)
+        progress(
+            f"[{wl.key}] {wl.title}: {warmup} warm-up + {repeats} timed run(s) per library"
+            + (
+                f" ({contender_repeats} for the contenders)"
+                if contender_repeats < repeats and not args.no_contenders
+                else ""
+            )
+        )
 
         runs = []
         tl = LibRun("torchless", torchless, wl.setup, wl.run) if torchless is not None else None
@@ -1003,9 +1129,11 @@ def main(argv=None):
         elif tl is not None and tl.error is None and th is None:
             status = "unverified"
 
-        # Timed, interleaved runs (contenders: at most 3).
+        # Timed, interleaved runs.  The order rotates: repeat i starts at the
+        # (i mod n)-th of the n libraries that run in it, so that no library
+        # always runs right after the same other one.
         for i in range(repeats):
-            active = [r for r in runs if r.module is not None or i < 3]
+            active = rotated([r for r in runs if r.module is not None or i < contender_repeats], i)
             for r in active:
                 r.step(record=True)
             progress(
@@ -1044,27 +1172,51 @@ def main(argv=None):
             rows.append((f"{wl.key} {phase}", fmt_ms(tv), fmt_ms(hv), ratio, f"<= {target}", met))
 
         # Contender rows: workload | library | ms | library/torch | torchless/torch |
-        # torchless faster? | result check.
+        # margin | min-max of the timed runs (library / torchless) | torchless faster? |
+        # result check.  The raw-NumPy reference gets a row too, outside the verdict.
         tl_ok = tl is not None and tl.error is None and tl_total is not None
         tl_ratio = f"{tl_total / th_total:.2f}" if tl_ok and th_total else "-"
         for r in runs:
             if r.module is not None:
                 continue
+            is_reference = r.name == REFERENCE
+            label = REFERENCE_LABEL if is_reference else r.name
             if r.error is not None:
-                contender_rows.append((wl.key, r.name, "-", "-", tl_ratio, "n/a", f"error: {r.error_short}"))
-                faster_than_all.append((wl.key, r.name, None))
+                contender_rows.append(
+                    (wl.key, label, "-", "-", tl_ratio, "-", "-", "n/a", f"error: {r.error_short}")
+                )
+                if is_reference:
+                    reference_ratios.append((wl.key, "-"))
+                else:
+                    faster_than_all.append((wl.key, r.name, None))
                 continue
             cm, hm = r.median(), th_total
-            is_faster = tl_ok and tl_total < cm
-            faster_than_all.append((wl.key, r.name, is_faster))
+            margin, spread = "-", "-"
+            if tl_ok:
+                margin = fmt_margin(cm / tl_total)
+                spread = (
+                    f"{fmt_ms(min(r.totals))}–{fmt_ms(max(r.totals))} / "
+                    f"{fmt_ms(min(tl.totals))}–{fmt_ms(max(tl.totals))}"
+                )
+            if is_reference:
+                faster = "n/a (reference)"
+                reference_ratios.append((wl.key, f"{tl_total / cm:.2f}" if tl_ok else "-"))
+            else:
+                is_faster = tl_ok and tl_total < cm
+                faster = ("yes" if is_faster else "NO") if tl_ok else "-"
+                faster_than_all.append((wl.key, r.name, is_faster))
+                if tl_ok and min(r.totals) <= max(tl.totals) and min(tl.totals) <= max(r.totals):
+                    within_noise.append(f"{wl.key} vs {r.name} ({margin})")
             contender_rows.append(
                 (
                     wl.key,
-                    r.name,
+                    label,
                     fmt_ms(cm),
                     f"{cm / hm:.2f}" if cm and hm else "-",
                     tl_ratio,
-                    ("yes" if is_faster else "NO") if tl_ok else "-",
+                    margin,
+                    spread,
+                    faster,
                     r.check,
                 )
             )
@@ -1128,30 +1280,51 @@ def main(argv=None):
 
     if contender_rows:
         print()
+        caps = [f"{w.key} at most {w.contender_max_repeats}" for w in selected if w.contender_max_repeats]
+        contender_runs = (
+            f"at most {QUICK_CONTENDER_REPEATS}"
+            if args.quick
+            else ", ".join(["as many as torchless and torch", *caps])
+        )
         print(
             "Optional contenders (same computation and data, each library's own API; "
-            "median of at most 3 timed runs; `result`: the contender's result checked against torch's):"
+            f"median of the timed runs: {contender_runs}; "
+            "`margin`: library median / torchless median - 1, + when torchless is faster; "
+            "`runs`: min–max of the timed runs, library / torchless; "
+            "`result`: the library's result checked against torch's).  "
+            f"The `{REFERENCE_LABEL}` row is the same computation written directly in NumPy "
+            "with hand-derived gradients (no autograd): informational, not part of the verdict."
         )
         print()
         print(
             "| workload | library | ms | ratio library/torch | torchless ratio (table above) "
-            "| torchless faster? | result |"
+            "| margin | runs min–max, ms (library / torchless) | torchless faster? | result |"
         )
-        print("|---|---|---:|---:|---:|---|---|")
+        print("|---|---|---:|---:|---:|---:|---:|---|---|")
         for row in contender_rows:
             print("| " + " | ".join(row) + " |")
         print()
-        slower = [f"{key} vs {name}" for key, name, ok in faster_than_all if ok is False]
-        unmeasured = [f"{key} {name}" for key, name, ok in faster_than_all if ok is None]
-        keys = sorted({key for key, _, _ in faster_than_all})
-        names = sorted({name for _, name, _ in faster_than_all})
-        verdict = "yes" if not slower else "NO (not faster: " + ", ".join(slower) + ")"
-        if unmeasured:
-            verdict += "; not measured (contender error): " + ", ".join(unmeasured)
-        print(
-            f"torchless faster than every contender ({', '.join(names)}) on every workload "
-            f"({', '.join(keys)}): {verdict}"
-        )
+        if faster_than_all:  # the autograd engines, not the raw-NumPy reference
+            slower = [f"{key} vs {name}" for key, name, ok in faster_than_all if ok is False]
+            unmeasured = [f"{key} {name}" for key, name, ok in faster_than_all if ok is None]
+            keys = sorted({key for key, _, _ in faster_than_all})
+            names = sorted({name for _, name, _ in faster_than_all})
+            verdict = "yes" if not slower else "NO (not faster: " + ", ".join(slower) + ")"
+            if unmeasured:
+                verdict += "; not measured (contender error): " + ", ".join(unmeasured)
+            print(
+                f"torchless faster than every contender ({', '.join(names)}) on every workload "
+                f"({', '.join(keys)}): {verdict}"
+            )
+            print(
+                "within run-to-run noise (min–max ranges of the two overlap): "
+                + (", ".join(within_noise) or "none")
+            )
+        if reference_ratios:
+            print(
+                "torchless / raw NumPy (ratio of the medians; informational, < 1: torchless is faster): "
+                + ", ".join(f"{key} {cell}" for key, cell in reference_ratios)
+            )
 
     if details:
         print()

@@ -7,6 +7,8 @@ engine knows nothing about particular operations: it only calls ``Node._apply``.
 
 from __future__ import annotations
 
+from collections import deque
+
 from .._grad_mode import _grad_enabled
 from .graph import AccumulateGrad, accumulate_grad
 
@@ -74,10 +76,11 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
         captured = [None] * (max(capture.values()) + 1 if capture else 0)
         needed = _needed(roots, {node for node, _ in capture})
 
-    ready = [n for n in roots if n not in deps]
+    # deques: a list that keeps filling and emptying reallocates its memory every time
+    ready = deque([n for n in roots if n not in deps])
     pop_ready, push_ready = ready.pop, ready.append
     pop_buffer, get_buffer = buffers.pop, buffers.get
-    leaves = []  # leaves made ready by the node just run
+    leaves = deque()  # leaves made ready by the node just run
     token = _grad_enabled.set(create_graph)
     try:
         while ready:
