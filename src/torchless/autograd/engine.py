@@ -105,12 +105,13 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             elif has_hooks:
                 grads_out = _run_pre_hooks(node, hooks, grads_out)
             edges = node._next
-            if grads_out[0] is not None or any(g is not None for g in grads_out):
+            if is_leaf or grads_out[0] is not None or any(g is not None for g in grads_out):
+                # (a leaf with nothing to add still runs its post-accumulate hooks, as in torch)
                 grads_in = node._apply(grads_out)
-                if hooks is not None and "post" in hooks:
-                    grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
+            if hooks is not None and "post" in hooks:
+                grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
             if not retain_graph and (node._saved or node._out is not None):
                 node._release()
             for e, g in zip(edges, grads_in):
@@ -175,10 +176,12 @@ def _run_pre_hooks(node, hooks, grads_out):
     for nr in range(node.n_outputs):
         tables = (leaf_hooks,) if leaf_hooks else (hooks.get(("tensor", nr)),)
         for table in tables:
-            if table and grads_out[nr] is not None:
+            if table:  # (called with None where no gradient arrived, as torch does)
                 for fn in tuple(table.values()):
                     r = fn(grads_out[nr])
                     if r is not None:
+                        if grads_out[nr] is None:
+                            raise RuntimeError("can't replace a None gradient with a non-None value")
                         grads_out[nr] = r
         retain = hooks.get(("retain", nr))
         if retain and grads_out[nr] is not None:

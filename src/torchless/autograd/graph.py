@@ -226,22 +226,24 @@ def _exclusive(g) -> bool:
 
 
 def accumulate_grad(var, g) -> None:
-    """Add ``g`` into ``var.grad``; then run the leaf's post-accumulate hooks."""
-    if g._data.dtype is not var._data.dtype:
-        g = g.to(var.dtype)
-    old = var._grad
-    if old is None:
-        if is_grad_enabled():  # create_graph: a copy that keeps the gradient's own graph
-            var._grad = g.clone()
-        elif _exclusive(g):
-            var._grad = g
-        else:  # the same gradient may also reach other leaves, a hook or the caller: a copy
-            var._grad = _wrap(g._data.copy(), None)
-    elif is_grad_enabled() or old._rg:
-        var._grad = old + g
-    else:
-        old._data += g._data
-        old._bump()
+    """Add ``g`` into ``var.grad`` (nothing when g is None); then run the leaf's
+    post-accumulate hooks."""
+    if g is not None:
+        if g._data.dtype is not var._data.dtype:
+            g = g.to(var.dtype)
+        old = var._grad
+        if old is None:
+            if is_grad_enabled():  # create_graph: a copy that keeps the gradient's own graph
+                var._grad = g.clone()
+            elif _exclusive(g):
+                var._grad = g
+            else:  # the same gradient may also reach other leaves, a hook or the caller: a copy
+                var._grad = _wrap(g._data.copy(), None)
+        elif is_grad_enabled() or old._rg:
+            var._grad = old + g
+        else:
+            old._data += g._data
+            old._bump()
     extra = var._extra
     if extra is not None:
         post = extra.get("post_acc")

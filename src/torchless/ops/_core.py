@@ -25,6 +25,7 @@ _enabled = _grad_enabled.get
 _ndarray = np.ndarray
 _asarray = np.asarray
 _add_reduce = np.add.reduce  # (ndarray.sum goes through a Python wrapper first)
+_F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
 _number = (int, float, bool)
 
 # name -> OpInfo; Tensor methods, functional names and the generated tests all read it
@@ -167,12 +168,16 @@ def binary(cls, x, y, *params) -> Tensor:
         else:
             if y.__class__ not in _number:
                 y = _as_number(y)
+            elif y.__class__ is int and not INT_MIN <= y < INT_END:
+                raise int_overflow(y)
             yd = y
             if xd.dtype.kind != "f" or y.__class__ is bool:
                 x, y, xd, yd = _promote(cls, x, y, xd, yd)
     elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
+        elif x.__class__ is int and not INT_MIN <= x < INT_END:
+            raise int_overflow(x)
         xd, yd = x, y._data
         if yd.dtype.kind != "f" or x.__class__ is bool:
             x, y, xd, yd = _promote(cls, x, y, xd, yd)
@@ -257,6 +262,14 @@ def _version(t):
     return None
 
 
+# torch reads a Python int operand as a 64-bit integer, signed or not: outside that, an error
+INT_MIN, INT_END = -(2**63), 2**64
+
+
+def int_overflow(v: int) -> OverflowError:
+    return OverflowError("int too big to convert" if v > 0 else "can't convert negative int to unsigned")
+
+
 def _as_number(v):
     if isinstance(v, np.generic):
         return v.item()
@@ -309,20 +322,29 @@ def _wrapped_int(v: int, rd):
     return np.array(v).astype(rd)[()]
 
 
+def add_reduce(x, axis=None, dtype=None, keepdims=False):
+    """``np.add.reduce`` (the sum over ``axis``, all of them when None), with float16 summed in
+    float32 as torch sums it (NumPy would add float16 rows in float16, losing digits)."""
+    if (x.dtype if dtype is None else dtype) == _F16:
+        return _add_reduce(x, axis, _F32, None, keepdims).astype(_F16)
+    return _add_reduce(x, axis, dtype, None, keepdims)
+
+
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
     """Sum a broadcast gradient back down to ``shape`` (the one place broadcasting is undone)."""
     gshape = g._data.shape
     if gshape == shape:
         return g
     if not shape and not _enabled():  # to a scalar, unrecorded: the common case of a 0-d parameter
-        return _wrap(_add_reduce(g._data, None), None)
+        gd = g._data
+        return _wrap(_add_reduce(gd, None) if gd.dtype is not _F16 else add_reduce(gd), None)
     lead = len(gshape) - len(shape)
     kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     dims = tuple(range(lead)) + kept
     if not _enabled():  # nothing to record: stay on the arrays
         if not kept:  # only leading dims (a bias): the sum has the shape, in memory of its own
-            return _wrap(_add_reduce(g._data, dims), None)
-        return _wrap(_add_reduce(g._data, dims, None, None, True).reshape(shape), None)
+            return _wrap(add_reduce(g._data, dims), None)
+        return _wrap(add_reduce(g._data, dims, None, True).reshape(shape), None)
     if dims:
         g = g.sum(dims, keepdim=True)
     if lead or g._data.shape != shape:
@@ -346,4 +368,4 @@ def sum_to_product(g: Tensor, y, shape: tuple) -> Tensor:
     return sum_to(g * y, shape)
 
 
-__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "sum_to", "sum_to_product"]
+__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product"]

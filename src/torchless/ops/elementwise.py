@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .._dtype import FROM_NP, result_np_dtype
+from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from ._core import Op, binary, broadcast_error, nary, register, sum_to, sum_to_product, unary
@@ -641,18 +642,21 @@ def where(condition, input=None, other=None) -> Tensor:
 
 
 def mask_grad(g: Tensor, w: Tensor) -> Tensor:
-    """``g * w`` for a mask (or weights) ``w``, but 0 where w is 0 even where g is inf or nan, as
-    torch's where(w, g, 0) gives. The product unless g has such values: NumPy's where is some
-    20x slower than a product on an irregular mask."""
-    gd = g._data
-    # (g.g is finite exactly when every element is, unless it overflows: then where() runs.
-    # One BLAS pass, twice as fast as isfinite(g).all(), where BLAS takes the dtype)
-    if math.isfinite(np.vdot(gd, gd)) if gd.dtype in _BLAS_FLOATS else np.isfinite(gd).all():
-        return g * w
+    """``g * w`` for a mask (or weights) ``w``, but with torch's zeros where w is 0: +0.0, even
+    where g is negative, inf or nan (torch selects there, it does not multiply)."""
+    gd, wd = g._data, w._data
+    if wd.dtype.kind == "b" and gd.dtype.kind == "f" and not _grad_enabled.get():
+        # a selection by bits, as fast as the product: g's bits where the mask is set, all
+        # zero bits (+0.0) elsewhere
+        ints = _SAME_SIZE_INT[gd.dtype.itemsize]
+        shape = gd.shape if gd.shape == wd.shape else np.broadcast_shapes(gd.shape, wd.shape)
+        out = np.empty(shape, gd.dtype)
+        np.bitwise_and(gd.view(ints), np.negative(wd, dtype=ints), out=out.view(ints))
+        return _wrap(out, None)
     return where(w != 0, g * w, 0.0)
 
 
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)

@@ -55,6 +55,43 @@ def rebase(self: Tensor, node) -> None:
             table.clear()
 
 
+OVERLAP_MESSAGE = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory "
+    "location. Please clone() the tensor before performing the operation."
+)
+
+
+def check_overlap(dst: np.ndarray, src: np.ndarray) -> None:
+    """torch refuses an in-place op whose operand covers part of the memory it writes (the
+    result would depend on the order of the writes): ranges that overlap, or the same range
+    laid out differently (x -= x.t()). As torch, it only judges dense layouts."""
+    if src is dst or src.base is None and dst.base is None:  # (two arrays owning their memory)
+        return
+    if not np.may_share_memory(dst, src) or not (_dense(dst) and _dense(src)):
+        return
+    if _byte_bounds(dst) == _byte_bounds(src) and dst.strides == src.strides:
+        return  # the very same elements, element for element: allowed (x -= x)
+    raise RuntimeError(OVERLAP_MESSAGE)
+
+
+try:
+    _byte_bounds = np.lib.array_utils.byte_bounds
+except AttributeError:  # NumPy < 2
+    _byte_bounds = np.byte_bounds
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether the elements fill their memory without gaps or repeats, in any order of axes."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expected = a.itemsize
+    for stride, size in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
 def _write(self: Tensor, result: np.ndarray, name: str) -> None:
     dst = self._data
     if result.dtype is dst.dtype and result.shape == dst.shape and dst.flags.writeable:
@@ -79,10 +116,18 @@ def _write(self: Tensor, result: np.ndarray, name: str) -> None:
     np.copyto(dst, result, casting="unsafe")
 
 
+# in-place ops whose tensor argument is a 0-d value that torch reads as a number (no overlap check)
+_READS_A_NUMBER = frozenset({"fill_", "masked_fill_"})
+
+
 def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     """Run the out-of-place ``fn(self, *args)`` and store its result in ``self``."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}: expected a Tensor")
+    if name not in _READS_A_NUMBER:
+        for a in args:
+            if isinstance(a, Tensor):
+                check_overlap(self._data, a._data)
     if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
         _write(self, fn(self, *args, **kwargs)._data, name)
         self._bump()
@@ -200,6 +245,8 @@ def inplace_operator(cls, fn, name: str):
                 od.__class__ is float
                 or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
             ) and xd.flags.writeable:
+                if od.__class__ is np.ndarray and (od.base is not None or xd.base is not None):
+                    check_overlap(xd, od)  # (views: they may share memory)
                 if xd.ndim:
                     ufunc(xd, od, out=xd)
                 else:  # (NumPy's out= costs more than the arithmetic on a 0-d array)
@@ -274,7 +321,8 @@ def fill_(self: Tensor, value) -> Tensor:
         from .._creation import check_fits
 
         check_fits(value, self._data.dtype)
-    return copy_(self, value)
+        value = _wrap(np.asarray(value, dtype=self._data.dtype), None)
+    return apply_inplace(self, _copy, "fill_", value)
 
 
 def copy_(self: Tensor, src, non_blocking=False) -> Tensor:

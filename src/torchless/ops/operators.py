@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
-from ._core import binary
+from ._core import INT_END, INT_MIN, binary
 from .elementwise import (
     AddBackward0,
     DivBackward0,
@@ -22,6 +22,7 @@ from .elementwise import (
     mul,
     neg,
     pow,
+    reciprocal,
     remainder,
     sub,
 )
@@ -41,7 +42,7 @@ def arithmetic(cls, reflected=False, general=None):
         data = self._data
         if self._base is None and data.dtype.kind == "f" and (not self._rg or not _enabled()):
             oc = other.__class__
-            if oc is float or oc is int:
+            if oc is float or oc is int and INT_MIN <= other < INT_END:
                 return _wrap(ufunc(other, data) if reflected else ufunc(data, other), None)
             if oc is Tensor and other._base is None and other._data.dtype is data.dtype and (
                 not other._rg or not _enabled()
@@ -62,7 +63,8 @@ Tensor.__sub__ = arithmetic(SubBackward0)
 Tensor.__rsub__ = arithmetic(RsubBackward1, reflected=True)
 Tensor.__mul__ = Tensor.__rmul__ = arithmetic(MulBackward0)
 Tensor.__truediv__ = arithmetic(DivBackward0)
-Tensor.__rtruediv__ = arithmetic(DivBackward0, reflected=True)
+# number / tensor: torch multiplies the reciprocal by the number (values and node: MulBackward0)
+Tensor.__rtruediv__ = lambda self, other: reciprocal(self) * other
 Tensor.__floordiv__ = lambda self, other: binary(FloorDivideNode, self, other)
 Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivideNode, other, self)
 Tensor.__mod__ = lambda self, other: binary(RemainderBackward0, self, other)

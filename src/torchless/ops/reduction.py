@@ -11,7 +11,7 @@ from .._dtype import DEFAULT, float64
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
-from ._core import Op, register, unary
+from ._core import Op, add_reduce, register, unary
 from ._samples import B, T
 from .elementwise import mask_grad, where
 
@@ -78,7 +78,7 @@ class SumBackward0(Op):
     def forward(x, dims, keepdim, dtype):
         # the ufunc's reduce directly (ndarray.sum adds a Python-level wrapper per call);
         # dims None: all of them
-        return np.add.reduce(x, None if dims is None else _axis(dims, x.ndim), dtype, None, keepdim)
+        return add_reduce(x, None if dims is None else _axis(dims, x.ndim), dtype, keepdim)
 
     def backward(self, g):
         dims, keepdim, _ = self._params
