@@ -139,18 +139,19 @@ class Tensor:
         return acc
 
     def _edge(self):
-        """Where a gradient for this tensor goes: ``(grad_fn, output_nr)``, a leaf's
-        ``(AccumulateGrad, 0)``, or None when it needs none."""
+        """Where a gradient for this tensor goes (an edge, see graph.make_edge): its grad_fn's
+        output, a leaf's AccumulateGrad, or None when it needs none."""
         if self._base is not None:
             self._refresh_view()
         fn = self.grad_fn
         if fn is not None:
-            return (fn, self._output_nr)
+            nr = self._output_nr
+            return fn if nr == 0 else (fn, nr)
         if not self._rg:
             return None
         ref = self._acc  # (the accumulator's lookup inline: this runs for every op on a leaf)
         acc = ref() if ref is not None else None
-        return (acc if acc is not None else self._accumulator(), 0)
+        return acc if acc is not None else self._accumulator()
 
     def _refresh_view(self) -> None:
         """A view whose base changed in place since it was taken gets a grad_fn from the base's

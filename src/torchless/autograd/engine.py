@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from .._grad_mode import _grad_enabled
-from .graph import AccumulateGrad, accumulate_grad
+from .graph import AccumulateGrad, accumulate_grad, edge_parts, make_edge
 
 
 def _count_dependencies(roots):
@@ -23,7 +23,7 @@ def _count_dependencies(roots):
         node = stack.pop()
         for e in node._next:
             if e:
-                child = e[0]
+                child = e if e.__class__ is not tuple else e[0]
                 if child in deps:
                     deps[child] += 1
                 else:
@@ -41,7 +41,7 @@ def _needed(roots, targets) -> set:
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            if node in targets or any(e and e[0] in needed for e in node._next):
+            if node in targets or any(e and edge_parts(e)[0] in needed for e in node._next):
                 needed.add(node)
             continue
         if node in done:
@@ -49,8 +49,8 @@ def _needed(roots, targets) -> set:
         done.add(node)
         stack.append((node, True))
         for e in node._next:
-            if e and e[0] not in done:
-                stack.append((e[0], False))
+            if e and edge_parts(e)[0] not in done:
+                stack.append((edge_parts(e)[0], False))
     return needed
 
 
@@ -63,7 +63,8 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     """
     roots = []
     buffers = {}
-    for (node, nr), g in zip(edges, grads):
+    for e, g in zip(edges, grads):
+        node, nr = edge_parts(e)
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
@@ -74,7 +75,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     needed = captured = None
     if capture is not None:
         captured = [None] * (max(capture.values()) + 1 if capture else 0)
-        needed = _needed(roots, {node for node, _ in capture})
+        needed = _needed(roots, {edge_parts(e)[0] for e in capture})
 
     # deques: a list that keeps filling and emptying reallocates its memory every time
     ready = deque([n for n in roots if n not in deps])
@@ -100,7 +101,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     grads_out = _run_pre_hooks(node, hooks, grads_out)
                 if is_leaf:
                     _capture(node, grads_out, capture, captured)
-                if not any(e and e[0] in needed for e in node._next):
+                if not any(e and edge_parts(e)[0] in needed for e in node._next):
                     continue
             elif has_hooks:
                 grads_out = _run_pre_hooks(node, hooks, grads_out)
@@ -117,7 +118,10 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             for e, g in zip(edges, grads_in):
                 if not e:  # None (no gradient wanted) or False (a Python number operand)
                     continue
-                child, nr = e
+                if e.__class__ is tuple:  # (an edge to output nr > 0 of a node)
+                    child, nr = e
+                else:
+                    child, nr = e, 0
                 if needed is not None and child not in needed:
                     continue
                 if g is not None:
@@ -161,7 +165,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
 
 def _capture(node, grads_out, capture, captured):
     for nr in range(node.n_outputs):
-        slot = capture.get((node, nr))
+        slot = capture.get(make_edge(node, nr))
         if slot is not None:
             captured[slot] = grads_out[nr]
 

@@ -1,7 +1,8 @@
 """Graph nodes: what an operation leaves behind so that backward can run it in reverse.
 
-A Node holds its edges to the nodes of its inputs (``_next``: ``(node, output_nr)`` or None
-for an input that needs no gradient), what it saved for its derivative rule, and its hooks.
+A Node holds its edges to the nodes of its inputs (``_next``: one edge per input, see
+``make_edge``; None for an input that needs no gradient, False for a Python number), what it
+saved for its derivative rule, and its hooks.
 Built-in operations and user-defined Functions are both Nodes; the engine calls
 ``node._apply(grads)`` (one gradient per output of the node, None where none arrived) and
 gets back one gradient per edge.
@@ -19,6 +20,18 @@ FREED_MESSAGE = (
     "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
     "through the graph a second time or if you need to access saved tensors after calling backward."
 )
+
+
+def make_edge(node, output_nr: int):
+    """The edge to output ``output_nr`` of ``node``: the node itself for output 0, the common
+    case (no tuple to allocate, nor for the garbage collector to walk while the graph lives),
+    else ``(node, output_nr)``."""
+    return node if output_nr == 0 else (node, output_nr)
+
+
+def edge_parts(edge) -> tuple:
+    """``(node, output_nr)`` of an edge."""
+    return edge if edge.__class__ is tuple else (edge, 0)
 
 
 class RemovableHandle:
@@ -136,7 +149,7 @@ class Node:
         """``(node, output_nr)`` per input; ``(None, 0)`` where it needs no gradient.
         (An edge ``False`` stands for a Python number operand.)"""
         listed = self.lists_number_operands
-        return tuple(e if e else (None, 0) for e in self._next if e is not False or listed)
+        return tuple(edge_parts(e) if e else (None, 0) for e in self._next if e is not False or listed)
 
     @property
     def metadata(self) -> dict:

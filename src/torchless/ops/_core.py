@@ -207,7 +207,9 @@ def binary(cls, x, y, *params) -> Tensor:
             return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
         kx, ky = cls.keep_for[rx, ry]  # (numbers are always kept: they cost nothing)
         saved = (x if kx or not xt else None, y if ky or not yt else None)
-        return _finish(cls, data, (ex, ey), saved, (vx if kx else None, vy if ky else None), params, x, shapes)
+        # (no tensor kept: no versions to check, and no tuple to keep for them)
+        versions = (vx if kx else None, vy if ky else None) if kx and xt or ky and yt else None
+        return _finish(cls, data, (ex, ey), saved, versions, params, x, shapes)
     return _wrap(data, None)
 
 

@@ -203,13 +203,13 @@ class CopySlices(_core.Op):
 
 def rebase_on_view(view: Tensor) -> None:
     """``view`` got a new history in place: its base now takes that region from it."""
-    from ..autograd.graph import _init_node
+    from ..autograd.graph import _init_node, make_edge
 
     base = view._base
     node = CopySlices()
     node.shapes = (base._data.shape, view._data.shape)
     # (the view's own edge as it stands: its grad_fn is the new history, not one to refresh)
-    view_edge = (view.grad_fn, view._output_nr) if view.grad_fn is not None else None
+    view_edge = make_edge(view.grad_fn, view._output_nr) if view.grad_fn is not None else None
     _init_node(node, (base._edge() if base._rg else None, view_edge), (), None, (view._extra["view_steps"],))
     rebase(base, node)
     view._extra["view_version"] = view._vc[0]
