@@ -327,9 +327,12 @@ def _wrapped_int(v: int, rd):
 def add_reduce(x, axis=None, dtype=None, keepdims=False):
     """``np.add.reduce`` (the sum over ``axis``, all of them when None), with float16 summed in
     float32 as torch sums it (NumPy would add float16 rows in float16, losing digits)."""
-    if (x.dtype if dtype is None else dtype) == _F16:
-        return _add_reduce(x, axis, _F32, None, keepdims).astype(_F16)
-    return _add_reduce(x, axis, dtype, None, keepdims)
+    if dtype is None:
+        if x.dtype is not _F16:
+            return _add_reduce(x, axis, None, None, keepdims)
+    elif dtype != _F16:
+        return _add_reduce(x, axis, dtype, None, keepdims)
+    return _add_reduce(x, axis, _F32, None, keepdims).astype(_F16)
 
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
