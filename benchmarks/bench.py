@@ -986,9 +986,52 @@ def parse_args(argv=None):
     p.add_argument(
         "--no-contenders", action="store_true", help="skip the optional autograd/mygrad/dezero rows"
     )
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="instead of the workloads: W5's chain at 10,000 to 1,000,000 steps, time per op (linear?)",
+    )
     p.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--w3-memory", choices=["torchless", "torch"], default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
+
+
+SCALING_STEPS = (10_000, 100_000, 1_000_000)
+
+
+def chain_scaling(torch, steps):
+    """W5's chain (mul, add per step) of ``steps`` steps, then backward: (seconds, x.grad)."""
+    gc.collect()
+    x = torch.tensor(1.0, dtype=torch.float32, requires_grad=True)
+    t0 = time.perf_counter()
+    y = x
+    for _ in range(steps):
+        y = y * 0.99999 + 1e-6
+    y.backward()
+    seconds = time.perf_counter() - t0
+    del y
+    return seconds, float(x.grad)
+
+
+def run_scaling(args):
+    """Whether a chain backpropagates in time linear in its length: the time per recorded op
+    at 10,000, 100,000 and 1,000,000 steps (2 ops a step), one run each, and torch's too."""
+    libs = [("torchless", load_torchless(args.library_path, args.self_test))]
+    try:
+        libs.append(("torch", load_torch()))
+    except Exception as exc:  # noqa: BLE001
+        print(f"torch unavailable ({short_exc(exc)}): torchless alone")
+    print("| library | steps | seconds | us per op | per op / at 10,000 steps | x.grad |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, lib in libs:
+        first = None
+        for steps in SCALING_STEPS:
+            progress(f"{name}: {steps} steps")
+            seconds, grad = chain_scaling(lib, steps)
+            per_op = seconds / (2 * steps)
+            first = first or per_op
+            print(f"| {name} | {steps:,} | {seconds:.2f} | {per_op * 1e6:.2f} | {per_op / first:.2f} | {grad:.6g} |")
+    return 0
 
 
 def main(argv=None):
@@ -996,6 +1039,8 @@ def main(argv=None):
     if args.w3_memory:
         w3_memory_child(args.w3_memory, args.library_path, args.self_test)
         return 0
+    if args.scaling:
+        return run_scaling(args)
 
     selected = WORKLOADS
     if args.only:
