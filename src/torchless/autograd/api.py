@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._tensor import Size, Tensor, _wrap
 from ..backend import np
 from .engine import run_backward
-from .graph import accumulate_grad
+from .graph import accumulate_grad, make_edge
 
 
 def _as_tuple(x):
@@ -157,7 +157,7 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     d = self._data
     if gradient is None and inputs is None and self.grad_fn is not None and d.size == 1 and d.dtype.kind == "f":
         # loss.backward(), the common case: straight to the engine
-        run_backward([(self.grad_fn, self._output_nr)], [_ones_like(self)],
+        run_backward([make_edge(self.grad_fn, self._output_nr)], [_ones_like(self)],
                      create_graph if retain_graph is None else retain_graph, create_graph)
         return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)

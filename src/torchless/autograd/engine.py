@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from .._grad_mode import _grad_enabled
-from .graph import AccumulateGrad, accumulate_grad, edge_parts, make_edge
+from .graph import AccumulateGrad, accumulate_grad, edge_node, edge_parts, make_edge
 
 
 def _count_dependencies(roots):
@@ -23,7 +23,7 @@ def _count_dependencies(roots):
         node = stack.pop()
         for e in node._next:
             if e:
-                child = e if e.__class__ is not tuple else e[0]
+                child = e if type(e) is not tuple else e[0]
                 if child in deps:
                     deps[child] += 1
                 else:
@@ -41,7 +41,7 @@ def _needed(roots, targets) -> set:
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            if node in targets or any(e and edge_parts(e)[0] in needed for e in node._next):
+            if node in targets or any(e and edge_node(e) in needed for e in node._next):
                 needed.add(node)
             continue
         if node in done:
@@ -49,17 +49,17 @@ def _needed(roots, targets) -> set:
         done.add(node)
         stack.append((node, True))
         for e in node._next:
-            if e and edge_parts(e)[0] not in done:
-                stack.append((edge_parts(e)[0], False))
+            if e and edge_node(e) not in done:
+                stack.append((edge_node(e), False))
     return needed
 
 
 def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=None):
-    """Propagate ``grads`` (one per root edge ``(node, output_nr)``) back through the graph.
+    """Propagate ``grads`` (one per root edge, see graph.make_edge) back through the graph.
 
     Without ``capture`` every reachable node runs and leaves accumulate into ``.grad``.
-    With ``capture`` (a dict ``{(node, output_nr): slot}``) only the nodes on a path to those
-    edges run, and the gradient arriving at each is returned in a list by slot.
+    With ``capture`` (a dict ``{edge: slot}``, edges as make_edge gives them) only the nodes on
+    a path to those edges run, and the gradient arriving at each is returned in a list by slot.
     """
     roots = []
     buffers = {}
@@ -75,7 +75,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     needed = captured = None
     if capture is not None:
         captured = [None] * (max(capture.values()) + 1 if capture else 0)
-        needed = _needed(roots, {edge_parts(e)[0] for e in capture})
+        needed = _needed(roots, {edge_node(e) for e in capture})
 
     # deques: a list that keeps filling and emptying reallocates its memory every time
     ready = deque([n for n in roots if n not in deps])
@@ -101,7 +101,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     grads_out = _run_pre_hooks(node, hooks, grads_out)
                 if is_leaf:
                     _capture(node, grads_out, capture, captured)
-                if not any(e and edge_parts(e)[0] in needed for e in node._next):
+                if not any(e and edge_node(e) in needed for e in node._next):
                     continue
             elif has_hooks:
                 grads_out = _run_pre_hooks(node, hooks, grads_out)
@@ -118,7 +118,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             for e, g in zip(edges, grads_in):
                 if not e:  # None (no gradient wanted) or False (a Python number operand)
                     continue
-                if e.__class__ is tuple:  # (an edge to output nr > 0 of a node)
+                if type(e) is tuple:  # (an edge to output nr > 0 of a node)
                     child, nr = e
                 else:
                     child, nr = e, 0
@@ -196,6 +196,8 @@ def _run_pre_hooks(node, hooks, grads_out):
         for fn in tuple(pre.values()):
             r = fn(tuple(grads_out))
             if r is not None:
+                if any(old is None and new is not None for old, new in zip(grads_out, r)):
+                    raise RuntimeError("can't replace a None gradient with a non-None value")
                 grads_out = list(r)
     return grads_out
 

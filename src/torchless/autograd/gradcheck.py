@@ -30,7 +30,7 @@ from .._tensor import Tensor, _wrap
 from ..backend import np
 from .api import grad as _grad
 from .function import BackwardCFunction
-from .graph import edge_parts
+from .graph import edge_node
 
 
 class GradcheckError(RuntimeError):
@@ -574,7 +574,7 @@ def _call_functions_with_undefined_grads(outputs: list) -> None:
                 grads = _handled(lambda n=node: n._apply([None] * n.n_outputs), which)
             _check_all_zero(grads, which, f"the gradient {node.name()} returned for its input")
             edges = [e for e, g in zip(node._next, grads) if g is None]
-        stack.extend(edge_parts(e)[0] for e in edges if e)
+        stack.extend(edge_node(e) for e in edges if e)
 
 
 def _run_checks(

@@ -31,7 +31,12 @@ def make_edge(node, output_nr: int):
 
 def edge_parts(edge) -> tuple:
     """``(node, output_nr)`` of an edge."""
-    return edge if edge.__class__ is tuple else (edge, 0)
+    return edge if type(edge) is tuple else (edge, 0)
+
+
+def edge_node(edge):
+    """The node an edge leads to."""
+    return edge if type(edge) is not tuple else edge[0]
 
 
 class RemovableHandle:

@@ -77,6 +77,9 @@ class Op(Node):
     reshapes = False  # a view whose only parameter is the new shape (replayable as a reshape)
     float_result = False  # integer operands are computed in the default float dtype
     rejects_bool = False  # torch refuses bool operands (subtraction)
+    # torch computes this op of a float16 tensor and a Python number in float32, rounding once
+    # (mul, div, pow, floor_divide); add, sub and remainder round the number to float16 first
+    scalar_in_float32 = False
 
     @staticmethod
     def forward(*args):
@@ -159,6 +162,7 @@ def binary(cls, x, y, *params) -> Tensor:
     xc, yc = x.__class__, y.__class__
     xt = xc is Tensor or (xc not in _number and isinstance(x, Tensor))
     yt = yc is Tensor or (yc not in _number and isinstance(y, Tensor))
+    half = False  # float16 with a number, computed in float32 (see Op.scalar_in_float32)
     if xt:
         xd = x._data
         if yt:
@@ -173,6 +177,8 @@ def binary(cls, x, y, *params) -> Tensor:
             yd = y
             if xd.dtype.kind != "f" or y.__class__ is bool:
                 x, y, xd, yd = _promote(cls, x, y, xd, yd)
+            elif xd.dtype is _F16 and cls.scalar_in_float32:
+                xd, half = xd.astype(_F32), True
     elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
@@ -181,6 +187,8 @@ def binary(cls, x, y, *params) -> Tensor:
         xd, yd = x, y._data
         if yd.dtype.kind != "f" or x.__class__ is bool:
             x, y, xd, yd = _promote(cls, x, y, xd, yd)
+        elif yd.dtype is _F16 and cls.scalar_in_float32:
+            yd, half = yd.astype(_F32), True
     else:
         raise TypeError(f"{cls.__name__[:-9].lower()}: expected a Tensor operand, got {type(x).__name__} and "
                         f"{type(y).__name__}")
@@ -188,6 +196,8 @@ def binary(cls, x, y, *params) -> Tensor:
         data = cls.forward(xd, yd, *params)
     except ValueError:
         raise broadcast_error(x, y) from None
+    if half:
+        data = data.astype(_F16)
     rx = xt and (x._rg or x._base is not None and _view_requires_grad(x))
     ry = yt and (y._rg or y._base is not None and _view_requires_grad(y))
     if (rx or ry) and _enabled():
@@ -332,6 +342,8 @@ def add_reduce(x, axis=None, dtype=None, keepdims=False):
             return _add_reduce(x, axis, None, None, keepdims)
     elif dtype != _F16:
         return _add_reduce(x, axis, dtype, None, keepdims)
+    elif x.dtype is not _F16:  # (torch casts the elements to float16 first)
+        x = x.astype(_F16)
     return _add_reduce(x, axis, _F32, None, keepdims).astype(_F16)
 
 
@@ -364,13 +376,19 @@ _blas_floats = (np.dtype(np.float32), np.dtype(np.float64))
 def sum_to_product(g: Tensor, y, shape: tuple) -> Tensor:
     """``sum_to(g * y, shape)``: the gradient of a factor ``y`` multiplied into ``g``'s shape.
 
-    The common case of a 0-d factor (a scalar parameter), unrecorded and in float32 or float64, is
-    one dot product: BLAS does the multiply and the sum in one pass, without a product array."""
+    The common case of a 0-d factor (a scalar parameter) over a few thousand elements, unrecorded
+    and in float32 or float64, is one dot product: BLAS does the multiply and the sum in one
+    pass, without a product array. (BLAS adds in a few running sums, whose rounding error
+    grows with the length: beyond DOT_MAX elements the product is summed pairwise, as torch's
+    sums are.)"""
     if not shape and y.__class__ is Tensor and not _enabled():
         gd, yd = g._data, y._data
-        if gd.shape == yd.shape and gd.dtype is yd.dtype and gd.dtype in _blas_floats:
+        if gd.shape == yd.shape and gd.dtype is yd.dtype and gd.size <= DOT_MAX and gd.dtype in _blas_floats:
             return _wrap(_asarray(_vdot(gd, yd)), None)
     return sum_to(g * y, shape)
+
+
+DOT_MAX = 2048  # (float32 error of such a dot: within a few ulps, as a pairwise sum's)
 
 
 __all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product"]

@@ -50,6 +50,8 @@ class RsubBackward1(SubBackward0):
 class MulBackward0(Op):
     """mul: d/dx = y, d/dy = x"""
 
+    scalar_in_float32 = True
+
     forward = staticmethod(np.multiply)
     save_when = ((1,), (0,))
 
@@ -64,6 +66,8 @@ class MulBackward0(Op):
 
 class DivBackward0(Op):
     """div: d/dx = 1/y, d/dy = -x/y**2"""
+
+    scalar_in_float32 = True
 
     float_result = True
     forward = staticmethod(np.true_divide)
@@ -171,6 +175,8 @@ class DivBackward2(Op):
 class FloorDivideNode(Op):
     """floor_divide has no derivative; differentiating through it raises."""
 
+    scalar_in_float32 = True
+
     saves_operands = False
     forward = staticmethod(_floor_divide)
 
@@ -229,6 +235,8 @@ def _pow_forward(x, e):
 class PowBackward0(Op):
     """x ** c: d/dx = c * x**(c-1)"""
 
+    scalar_in_float32 = True
+
     lists_number_operands = False
 
     forward = staticmethod(_pow_forward)
@@ -277,6 +285,8 @@ class PowBackward1(Op):
 
 class PowBackward2(Op):
     """c ** y: d/dy = c**y * log(c) (0 where c = 0 and y >= 0; nan for c < 0)"""
+
+    scalar_in_float32 = True
 
     lists_number_operands = False
 

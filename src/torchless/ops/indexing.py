@@ -170,6 +170,10 @@ def setitem(self, index, value) -> None:
     change reaches self's history as torch's CopySlices), an index_put for advanced ones."""
     from .inplace import apply_inplace, copy_
 
+    if isinstance(value, Tensor) and not value._data.ndim and np.may_share_memory(self._data, value._data):
+        # torch reads a 0-d value as a number (x[:] = x[0] is fine): one from self's own memory
+        # is copied first, so that writing self does not count as an overlapping operand
+        value = value.clone()
     idx, advanced = _normalize(index)
     if advanced:
         if isinstance(value, Tensor) and value._data.dtype is not self._data.dtype:

@@ -69,9 +69,15 @@ def check_overlap(dst: np.ndarray, src: np.ndarray) -> None:
         return
     if not np.may_share_memory(dst, src) or not (_dense(dst) and _dense(src)):
         return
-    if _byte_bounds(dst) == _byte_bounds(src) and dst.strides == src.strides:
+    if _byte_bounds(dst) == _byte_bounds(src) and _layout(dst) == _layout(src):
         return  # the very same elements, element for element: allowed (x -= x)
     raise RuntimeError(OVERLAP_MESSAGE)
+
+
+def _layout(a: np.ndarray) -> list:
+    """(size, stride) of each axis that has more than one element (NumPy's strides on axes of
+    size 1 are arbitrary)."""
+    return [(n, st) for n, st in zip(a.shape, a.strides) if n != 1]
 
 
 try:
@@ -116,23 +122,28 @@ def _write(self: Tensor, result: np.ndarray, name: str) -> None:
     np.copyto(dst, result, casting="unsafe")
 
 
-# in-place ops whose tensor argument is a 0-d value that torch reads as a number (no overlap check)
+# in-place ops whose tensor value is 0-d, read by torch as a number: no overlap check for them
 _READS_A_NUMBER = frozenset({"fill_", "masked_fill_"})
+
+
+def _check_operands(self: Tensor, name: str, args, kwargs) -> None:
+    if name not in _READS_A_NUMBER:
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, Tensor):
+                check_overlap(self._data, a._data)
 
 
 def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     """Run the out-of-place ``fn(self, *args)`` and store its result in ``self``."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}: expected a Tensor")
-    if name not in _READS_A_NUMBER:
-        for a in args:
-            if isinstance(a, Tensor):
-                check_overlap(self._data, a._data)
     if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
+        _check_operands(self, name, args, kwargs)
         _write(self, fn(self, *args, **kwargs)._data, name)
         self._bump()
         return self
     track = check_inplace(self, *args)
+    _check_operands(self, name, args, kwargs)
     if not track:
         token = _grad_enabled.set(False)
         try:

@@ -75,7 +75,7 @@ class MatmulBackward0(Op):
         return ga, gb
 
 
-def _check_float(name, x, y):
+def _check_float(x, y):
     if x._data.dtype is not y._data.dtype and x._data.dtype != y._data.dtype:
         a, b = x.dtype.name.capitalize(), y.dtype.name.capitalize()
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a} != {b}")
@@ -102,7 +102,7 @@ def mm(input, mat2) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({input._data.shape[0]}x{input._data.shape[1]} and "
             f"{mat2._data.shape[0]}x{mat2._data.shape[1]})"
         )
-    _check_float("mm", input, mat2)
+    _check_float(input, mat2)
     return binary(MmBackward0, input, mat2)
 
 
@@ -114,7 +114,7 @@ def bmm(input, mat2) -> Tensor:
     a, b = input._data.shape, mat2._data.shape
     if a[0] != b[0] or a[2] != b[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a[0]}, {a[2]}] but got: [{b[0]}, {b[1]}].")
-    _check_float("bmm", input, mat2)
+    _check_float(input, mat2)
     return binary(BmmBackward0, input, mat2)
 
 
@@ -126,7 +126,7 @@ def mv(input, vec) -> Tensor:
             f"size mismatch, got input ({input._data.shape[0] if input._data.ndim else 0}), mat "
             f"({'x'.join(map(str, input._data.shape))}), vec ({vec._data.shape[0] if vec._data.ndim else 0})"
         )
-    _check_float("mv", input, vec)
+    _check_float(input, vec)
     return binary(MvBackward0, input, vec)
 
 
@@ -184,7 +184,7 @@ def matmul(input, other) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{other._data.shape[0]}, "
             f"{input._data.shape[-1]}] but got: [{other._data.shape[0]}, {other._data.shape[-2]}]."
         )
-    _check_float("matmul", input, other)
+    _check_float(input, other)
     return binary(MatmulBackward0, input, other)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
-from ._core import INT_END, INT_MIN, binary
+from ._core import _F16, INT_END, INT_MIN, binary
 from .elementwise import (
     AddBackward0,
     DivBackward0,
@@ -42,7 +42,7 @@ def arithmetic(cls, reflected=False, general=None):
         data = self._data
         if self._base is None and data.dtype.kind == "f" and (not self._rg or not _enabled()):
             oc = other.__class__
-            if oc is float or oc is int and INT_MIN <= other < INT_END:
+            if (oc is float or oc is int and INT_MIN <= other < INT_END) and data.dtype is not _F16:
                 return _wrap(ufunc(other, data) if reflected else ufunc(data, other), None)
             if oc is Tensor and other._base is None and other._data.dtype is data.dtype and (
                 not other._rg or not _enabled()
