@@ -1440,3 +1440,15 @@ def test_a_node_prehook_cannot_replace_a_missing_gradient():
         NoGradForA.apply(h, b).sum().backward()
 
     same_as_torch(f, match="can't replace a None gradient")
+
+
+@pytest.mark.parametrize("op", ["*=", "/=", "+=", "-="])
+def test_float16_inplace_with_a_number_as_torch(op):
+    """x *= 1.00048 on float16 under no_grad: the number in float32 for * and /, as torch."""
+    def f(lib):
+        x = lib.tensor([1000.0, 3.0, 0.1], dtype=lib.float16)
+        with lib.no_grad():
+            {"*=": operator.imul, "/=": operator.itruediv, "+=": operator.iadd, "-=": operator.isub}[op](x, 1.00048)
+        return x
+
+    same_as_torch(f, exact=True)

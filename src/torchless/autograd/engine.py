@@ -140,7 +140,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     deps[child] = d
                 else:
                     del deps[child]
-                    if child.__class__ is AccumulateGrad and child._hooks is None and needed is None:
+                    if type(child) is AccumulateGrad and child._hooks is None and needed is None:
                         leaves.append(child)  # accumulated below, without a visit of its own
                     else:
                         push_ready(child)

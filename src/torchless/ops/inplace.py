@@ -11,6 +11,7 @@ from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from . import _core
+from ._core import _F16
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -253,7 +254,7 @@ def inplace_operator(cls, fn, name: str):
             xd = self._data
             od = other._data if other.__class__ is Tensor else other
             if xd.dtype.kind == "f" and (
-                od.__class__ is float
+                od.__class__ is float and xd.dtype is not _F16  # (float16 with a number: binary's care)
                 or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
             ) and xd.flags.writeable:
                 if od.__class__ is np.ndarray and (od.base is not None or xd.base is not None):
@@ -262,7 +263,7 @@ def inplace_operator(cls, fn, name: str):
                     ufunc(xd, od, out=xd)
                 else:  # (NumPy's out= costs more than the arithmetic on a 0-d array)
                     xd[()] = ufunc(xd, od)
-                vc = self._vc
+                vc = self._vc  # (self._bump(), inline)
                 if vc is None:
                     self._vc = [1]
                 else:
