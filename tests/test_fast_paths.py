@@ -1452,3 +1452,38 @@ def test_float16_inplace_with_a_number_as_torch(op):
         return x
 
     same_as_torch(f, exact=True)
+
+
+POST_HOOK_ARITY = {"x ** 2": lambda x: x**2, "2 - x": lambda x: 2 - x, "x * 2": lambda x: x * 2,
+                   "2 ** x": lambda x: 2**x, "x + 1": lambda x: x + 1, "x * y": lambda x: x * (x + 1)}
+
+
+@pytest.mark.parametrize("case", list(POST_HOOK_ARITY))
+def test_post_hook_grad_inputs_have_torchs_slots(case):
+    """A node's post-hook sees one grad_input per input torch's node has: a Python number operand
+    has a slot only where next_functions lists it (x * 2: two; x ** 2: one). What it returns is used."""
+    def f(lib):
+        x = lib.ones(2, requires_grad=True)
+        y = POST_HOOK_ARITY[case](x)
+        seen = []
+
+        def hook(grad_inputs, grad_outputs):
+            seen.append([g is None for g in grad_inputs])
+            return tuple(None if g is None else g * 3 for g in grad_inputs)
+
+        y.grad_fn.register_hook(hook)
+        y.sum().backward()
+        return seen, x.grad
+
+    same_as_torch(f)
+
+
+@pytest.mark.parametrize("expr", ["t == 2**70", "t < -2**63 - 1", "t.sub(1.0, alpha=2**70)",
+                                  "t.add(t, alpha=2**64)", "t == 2**63"])
+def test_huge_ints_in_comparisons_and_alpha_as_torch(expr):
+    """A Python int outside the 64-bit range raises OverflowError in comparisons and alpha= too."""
+    def f(lib):
+        t = lib.ones(2)
+        return eval(expr, {"t": t})
+
+    same_as_torch(f)

@@ -112,7 +112,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
             if hooks is not None and "post" in hooks:
-                grads_in = _run_post_hooks(hooks["post"], grads_in, grads_out)
+                grads_in = _run_post_hooks(node, hooks["post"], grads_in, grads_out)
             if not retain_graph and (node._saved or node._out is not None):
                 node._release()
             for e, g in zip(edges, grads_in):
@@ -202,11 +202,19 @@ def _run_pre_hooks(node, hooks, grads_out):
     return grads_out
 
 
-def _run_post_hooks(post, grads_in, grads_out):
-    """The node's post-hooks: ``fn(grad_inputs, grad_outputs)`` may return new grad_inputs."""
+def _run_post_hooks(node, post, grads_in, grads_out):
+    """The node's post-hooks: ``fn(grad_inputs, grad_outputs)`` may return new grad_inputs.
+    (A Python number operand has its slot in grad_inputs only where next_functions lists it.)"""
     grads_in = tuple(grads_in)
+    shown = None if node.lists_number_operands else [i for i, e in enumerate(node._next) if e is not False]
     for fn in tuple(post.values()):
-        r = fn(grads_in, tuple(grads_out))
+        r = fn(grads_in if shown is None else tuple(grads_in[i] for i in shown), tuple(grads_out))
         if r is not None:
-            grads_in = tuple(r)
+            if shown is None:
+                grads_in = tuple(r)
+            else:
+                full = list(grads_in)
+                for i, g in zip(shown, r):
+                    full[i] = g
+                grads_in = tuple(full)
     return grads_in

@@ -282,6 +282,12 @@ def int_overflow(v: int) -> OverflowError:
     return OverflowError("int too big to convert" if v > 0 else "can't convert negative int to unsigned")
 
 
+def check_int(v) -> None:
+    """torch's OverflowError for a Python int outside the 64-bit range (other values pass)."""
+    if v.__class__ is int and not INT_MIN <= v < INT_END:
+        raise int_overflow(v)
+
+
 def _as_number(v):
     if isinstance(v, np.generic):
         return v.item()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._dtype import result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import _as_number, register
+from ._core import _as_number, check_int, register
 from ._samples import B, I, T
 
 # sample arguments for the generated tests
@@ -18,6 +18,8 @@ def _operands(a, b):
     """Arrays of ``a`` and ``b`` in their common dtype (numbers stay numbers)."""
     ad = a._data if isinstance(a, Tensor) else _as_number(a)
     bd = b._data if isinstance(b, Tensor) else _as_number(b)
+    check_int(ad)
+    check_int(bd)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and ad.dtype is bd.dtype:
         return ad, bd
     rd = result_np_dtype((a, b))

@@ -8,7 +8,7 @@ from .._dtype import FROM_NP, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, binary, broadcast_error, nary, register, sum_to, sum_to_product, unary
+from ._core import Op, binary, broadcast_error, check_int, nary, register, sum_to, sum_to_product, unary
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
 from ._samples import POS, UNIT, B, T
@@ -91,6 +91,7 @@ def add(input, other, *, alpha=1) -> Tensor:
     tensor([2., 3.])
     """
     if alpha != 1:
+        check_int(alpha)
         other = other * alpha
     if not isinstance(input, Tensor):
         return binary(AddBackward0, other, input)
@@ -102,6 +103,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` (torch.sub(number, tensor) is a SubBackward0 too: only the
     ``number - tensor`` operator makes an RsubBackward1)"""
     if alpha != 1:
+        check_int(alpha)
         other = other * alpha
     return binary(SubBackward0, input, other)
 
