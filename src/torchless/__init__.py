@@ -21,7 +21,7 @@ from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_infere
                          set_grad_enabled)
 from ._tensor import Size, Tensor
 from . import ops as _ops
-from .ops._core import OPS as _OPS
+from .ops._core import namespace as _namespace
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
                         linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
                         randint_like, randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
@@ -32,7 +32,8 @@ from .ops.compare import bitwise_not
 # isort: on
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
-globals().update({name: info.fn for name, info in _OPS.items() if info.fn is not None})
+globals().update(_namespace(""))
+from . import fft, linalg, nn, special  # namespaces filled from the registry too
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 

@@ -4,6 +4,7 @@
 # isort: off
 from . import _core  # noqa: F401
 from . import elementwise, reduction, shape, indexing, linalg, activation, compare, conversion  # noqa: F401
+from . import pointwise, special, sorting, scan, scatter, random, complex, fft, nn  # noqa: F401
 from . import inplace, operators  # noqa: F401
 # isort: on
 from ._core import OPS, sum_to  # noqa: F401

@@ -49,18 +49,36 @@ def register(name=None, *, method=True, function=True, inplace=None, samples=(),
              gradcheck=True):
     """Publish ``fn`` as ``torchless.<name>`` (unless function=False) and ``Tensor.<name>``.
 
-    ``samples``: argument tuples for the generated tests; ``T(3, 4)`` stands for a random
-    float64 tensor of that shape (see tests/opinfo.py).
+    A dotted name publishes into a namespace instead: ``register("linalg.det")`` is
+    ``torchless.linalg.det`` (and no Tensor method unless ``method`` names one, e.g.
+    ``method="det"``). ``samples``: argument tuples for the generated tests; ``T(3, 4)``
+    stands for a random float64 tensor of that shape (see tests/opinfo.py).
     """
 
     def deco(fn):
-        OPS[name or fn.__name__] = OpInfo(name or fn.__name__, fn if function else None,
-                                          method, inplace, samples, differentiable, gradcheck)
-        if method:
-            setattr(Tensor, name or fn.__name__, fn)
+        key = name or fn.__name__
+        dotted = "." in key
+        meth = method if isinstance(method, str) else (key if method and not dotted else None)
+        OPS[key] = OpInfo(key, fn if function else None, meth, inplace, samples, differentiable,
+                          gradcheck)
+        if meth is not None:
+            setattr(Tensor, meth, fn)
         return fn
 
     return deco
+
+
+def namespace(prefix: str) -> dict:
+    """The public functions registered under ``prefix`` ("" for torchless itself, "linalg",
+    "nn.functional", ...), by their short names: how every public namespace is filled."""
+    out = {}
+    for key, info in OPS.items():
+        if info.fn is None:
+            continue
+        space, _, short = key.rpartition(".")
+        if space == prefix:
+            out[short] = info.fn
+    return out
 
 
 class Op(Node):
@@ -397,4 +415,4 @@ def sum_to_product(g: Tensor, y, shape: tuple) -> Tensor:
 DOT_MAX = 2048  # (float32 error of such a dot: within a few ulps, as a pairwise sum's)
 
 
-__all__ = ["OPS", "register", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product"]
+__all__ = ["OPS", "register", "namespace", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product"]

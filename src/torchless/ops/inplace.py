@@ -288,7 +288,7 @@ def install() -> None:
     """Add ``<op>_`` methods for every registered op that declares an in-place form."""
     for info in list(_core.OPS.values()):
         if info.inplace and info.method and not hasattr(Tensor, info.inplace):
-            fn = getattr(Tensor, info.name)
+            fn = getattr(Tensor, info.method)
             setattr(Tensor, info.inplace, _make_inplace(info.inplace, fn))
 
 

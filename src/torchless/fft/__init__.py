@@ -1,0 +1,5 @@
+"""torchless.fft: torch.fft's functions, filled from the op registry (see ops/)."""
+
+from ..ops._core import namespace as _namespace
+
+globals().update(_namespace("fft"))

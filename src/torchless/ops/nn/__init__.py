@@ -1,0 +1,1 @@
+"""nn.functional ops, by family: each submodule registers its functions as "nn.functional.<name>"."""
