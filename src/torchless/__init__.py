@@ -33,7 +33,7 @@ from .ops.compare import bitwise_not
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update(_namespace(""))
-from . import fft, linalg, nn, special  # namespaces filled from the registry too
+from . import fft, linalg, nn, return_types, special  # namespaces filled from the registry too
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 

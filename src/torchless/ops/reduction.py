@@ -5,8 +5,8 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from collections import namedtuple
 
+from .. import return_types
 from .._dtype import DEFAULT, float64
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, _wrap_dim
@@ -220,13 +220,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 
 # ---- max, min, amax, amin, argmax, argmin -----------------------------------------------------
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
-for _t in (return_types_max, return_types_min):
-    _t.__module__ = "torch.return_types"
-    _t.__repr__ = lambda self: (
-        f"torch.return_types.{type(self).__name__}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    )
+return_types_max = return_types.make("max", "values indices")
+return_types_min = return_types.make("min", "values indices")
 
 
 class AmaxBackward0(Op):
