@@ -1,0 +1,3 @@
+"""nn.functional attention ops (registered as "nn.functional.<name>"; see ops/_core.py)."""
+
+from __future__ import annotations
