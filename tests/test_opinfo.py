@@ -1,0 +1,40 @@
+"""PyTorch's OpInfo database against torchless: one test per OpInfo that runs on the CPU in float64.
+
+Each runs every sample through every stage torch supports for it (tests/opinfo_db.py). The ones
+listed in tests/opinfo_gaps.py, with their reasons, are expected to fail (strictly: one that
+starts passing must come off the list). ``OPINFO_MAX_SAMPLES`` caps the samples per OpInfo
+(a seeded subset).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("expecttest")
+
+from opinfo_db import database, op_id, run_op  # noqa: E402
+from opinfo_gaps import GAPS  # noqa: E402
+
+MAX_SAMPLES = int(os.environ["OPINFO_MAX_SAMPLES"]) if os.environ.get("OPINFO_MAX_SAMPLES") else None
+OPS = database()
+
+
+def _param(op):
+    name = op_id(op)
+    marks = [pytest.mark.xfail(reason=GAPS[name], strict=True)] if name in GAPS else []
+    return pytest.param(op, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("op", [_param(op) for op in OPS])
+def test_opinfo(op):
+    outcome = run_op(op, MAX_SAMPLES)
+    assert outcome.status == "pass", f"{op_id(op)}: {outcome.status}: {outcome.reason}"
+
+
+def test_gap_list_names_real_opinfos():
+    """Every entry of the gap list is an OpInfo of the database (no stale names)."""
+    names = {op_id(op) for op in OPS}
+    assert sorted(set(GAPS) - names) == []
