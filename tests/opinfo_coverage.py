@@ -17,8 +17,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from opinfo_db import namespace_of, op_id, run_op, select  # noqa: E402
-from opinfo_gaps import GAPS  # noqa: E402
+from opinfo_db import namespace_of, op_id, run_op, select
+from opinfo_gaps import GAPS
 
 ROWS = ("torch", "Tensor methods", "linalg", "nn.functional", "special", "fft", "signal", "masked", "sparse")
 
