@@ -2909,3 +2909,42 @@ def test_in_place_change_of_a_view_made_inside_a_function_is_refused(T):
         y = fn.apply(x.clone())
         with pytest.raises(RuntimeError, match=f"Output 0 of {fn.__name__} is a view and is being modified inplace"):
             y.mul_(2)
+
+
+# --------------------------------------------------------------------------------------------------
+# a Function whose outputs receive no gradient still runs its backward
+# --------------------------------------------------------------------------------------------------
+
+
+@both()
+@pytest.mark.parametrize("materialize", [True, False])
+def test_backward_runs_when_no_gradient_arrives(T, materialize):
+    seen = []
+
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(None if g is None else npy(g).tolist())
+            return None if g is None else g * 2
+
+    class Cut(T.autograd.Function):  # passes no gradient back
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    Cut.apply(Double.apply(x)).sum().backward()
+    assert seen == ([[0.0, 0.0]] if materialize else [None])
+    if materialize:
+        close(x.grad, [0, 0])
+    else:
+        assert x.grad is None

@@ -10,7 +10,7 @@ import weakref
 
 from . import _dtype
 from ._device import CPU
-from ._grad_mode import _grad_enabled
+from ._grad_mode import _grad_enabled, _inference
 from .backend import np
 
 _ndarray = np.ndarray
@@ -299,7 +299,7 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
@@ -308,8 +308,9 @@ class Tensor:
         return -1
 
     def is_inference(self) -> bool:
-        """Whether this tensor was made inside ``inference_mode``."""
-        extra = self._extra
+        """Whether this tensor was made inside ``inference_mode`` (or is a view of one that was)."""
+        t = self if self._base is None else self._base
+        extra = t._extra
         return bool(extra and extra.get("inference"))
 
     # ---- conversion ----------------------------------------------------------------------
@@ -324,14 +325,15 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False):
-        if self._rg and not force:
+        # (under no_grad, as in a custom Function's forward, a tensor that requires grad may be read)
+        if self._rg and not force and _grad_enabled.get():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
+        if self._rg and _grad_enabled.get():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
@@ -442,8 +444,24 @@ def _wrap(data, grad_fn) -> Tensor:
     t._vc = None
     t._base = None
     t._acc = None
-    t._extra = None
+    # made inside inference_mode (where nothing is recorded): an inference tensor
+    t._extra = None if grad_fn is not None or not _in_inference() else {"inference": True}
     return t
+
+
+_in_inference = _inference.get
+
+INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use "
+    "it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
+def check_not_inference(*saved) -> None:
+    """torch refuses to save an inference tensor for backward (raised where the op is recorded)."""
+    for t in saved:
+        if t.__class__ is Tensor and t._extra is not None and t._extra.get("inference"):
+            raise RuntimeError(INFERENCE_SAVED_MESSAGE)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -106,7 +106,8 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             elif has_hooks:
                 grads_out = _run_pre_hooks(node, hooks, grads_out)
             edges = node._next
-            if is_leaf or grads_out[0] is not None or any(g is not None for g in grads_out):
+            if is_leaf or grads_out[0] is not None or node.runs_without_grads or any(
+                    g is not None for g in grads_out):
                 # (a leaf with nothing to add still runs its post-accumulate hooks, as in torch)
                 grads_in = node._apply(grads_out)
             else:  # nothing arrived: the inputs get nothing either

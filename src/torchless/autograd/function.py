@@ -53,6 +53,7 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty = ()
     _non_differentiable = ()
     materialize_grads = True
+    runs_without_grads = True
     # Node's needs_input_grad is a property; a Function's is the plain tuple set by apply.
     needs_input_grad = ()
 

@@ -91,6 +91,9 @@ class Node:
 
     __slots__ = ("_next", "_saved", "_versions", "_params", "_out", "_hooks", "__weakref__")
     n_outputs = 1
+    # whether the node runs when no gradient arrived at any output (a custom Function's
+    # backward does, with zeros; a built-in rule's inputs then get nothing)
+    runs_without_grads = False
 
     # ---- what the engine calls -----------------------------------------------------------
     def _apply(self, grads: list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._dtype import result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import _as_number, check_int, register
+from ._core import Op, _as_number, binary, check_int, register
 from ._samples import B, I, T
 
 # sample arguments for the generated tests
@@ -99,19 +99,55 @@ isinf = _unary_bool("isinf", np.isinf)
 isfinite = _unary_bool("isfinite", np.isfinite)
 
 
-def _bitwise(ufunc, symbol):
-    def op(self, other):
-        b = other._data if isinstance(other, Tensor) else other
-        if self._data.dtype.kind == "f" or (isinstance(b, np.ndarray) and b.dtype.kind == "f") or isinstance(b, float):
-            raise TypeError(f"unsupported operand: bitwise {symbol} needs integer or bool tensors")
-        return _wrap(ufunc(self._data, b), None)
+class _BitwiseNode(Op):
+    """bitwise ops take integer and bool tensors only: nothing to differentiate"""
 
-    return op
+    saves_operands = False
+
+    def backward(self, g):
+        raise RuntimeError(f"the derivative for '{self.op_name}' is not implemented.")
 
 
-Tensor.__and__ = Tensor.__rand__ = _bitwise(np.bitwise_and, "and")
-Tensor.__or__ = Tensor.__ror__ = _bitwise(np.bitwise_or, "or")
-Tensor.__xor__ = Tensor.__rxor__ = _bitwise(np.bitwise_xor, "xor")
+def _bitwise(ufunc, name):
+    """A bitwise op of two integer/bool tensors or numbers, with torch's type promotion."""
+    node = type(name.capitalize() + "Backward0", (_BitwiseNode,), {
+        "__slots__": (), "forward": staticmethod(ufunc), "op_name": name})
+
+    def fn(input, other) -> Tensor:
+        for v in (input, other):
+            kind = v._data.dtype.kind if isinstance(v, Tensor) else ("f" if isinstance(v, float) else "i")
+            if kind in "fc":
+                raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                   f"'{'Float' if kind == 'f' else 'ComplexFloat'}'")
+        return binary(node, input, other)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name.replace('_', ' ')} of integer or bool tensors."
+    register(name, inplace=name + "_", differentiable=False,
+             samples=[(I([1, 6, 3]), I([3, 2, 1])), (I([5, 2]), 1)])(fn)
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
+Tensor.__and__ = bitwise_and
+Tensor.__or__ = bitwise_or
+Tensor.__xor__ = bitwise_xor
+Tensor.__lshift__ = bitwise_left_shift
+Tensor.__rshift__ = bitwise_right_shift
+Tensor.__rand__ = lambda self, other: bitwise_and(other, self)
+Tensor.__ror__ = lambda self, other: bitwise_or(other, self)
+Tensor.__rxor__ = lambda self, other: bitwise_xor(other, self)
+Tensor.__rlshift__ = lambda self, other: bitwise_left_shift(other, self)
+Tensor.__rrshift__ = lambda self, other: bitwise_right_shift(other, self)
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
+Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
 
 
 def _invert(self):

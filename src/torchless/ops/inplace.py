@@ -7,17 +7,29 @@ grad_fn becomes the op's node, whose operand is a copy of the old value.
 
 from __future__ import annotations
 
-from .._grad_mode import _grad_enabled
+from .._grad_mode import _grad_enabled, _inference
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from . import _core
 from ._core import _F16
 
+INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.")
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _check_inference(self: Tensor) -> None:
+    """An inference tensor can be changed in place only inside inference_mode."""
+    if self.is_inference() and not _inference.get():
+        raise RuntimeError(INFERENCE_INPLACE_MESSAGE)
 
 
 def check_inplace(self: Tensor, *others) -> bool:
     """Refuse what torch refuses; say whether this in-place op must be recorded."""
+    extra = self._extra
+    if extra is not None:
+        _check_inference(self)
     if not _grad_enabled.get():
         return False
     requires = self.requires_grad  # (a view's, brought up to date with its base)
@@ -70,7 +82,7 @@ def check_overlap(dst: np.ndarray, src: np.ndarray) -> None:
         return
     if not np.may_share_memory(dst, src) or not (_dense(dst) and _dense(src)):
         return
-    if _byte_bounds(dst) == _byte_bounds(src) and _layout(dst) == _layout(src):
+    if dst.shape == src.shape and _byte_bounds(dst) == _byte_bounds(src) and _layout(dst) == _layout(src):
         return  # the very same elements, element for element: allowed (x -= x)
     raise RuntimeError(OVERLAP_MESSAGE)
 
@@ -115,6 +127,10 @@ def _write(self: Tensor, result: np.ndarray, name: str) -> None:
         raise RuntimeError(
             f"output with shape {list(dst.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(dst.shape, result.shape))}"
         )
+    if not dst.flags.writeable and 0 in dst.strides:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
     if not dst.flags.writeable:
         raise RuntimeError(
             f"unsupported operation: {name} on a tensor whose memory is shared by broadcasting (expand) or is "
@@ -139,6 +155,8 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}: expected a Tensor")
     if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
+        if self._extra is not None:
+            _check_inference(self)
         _check_operands(self, name, args, kwargs)
         _write(self, fn(self, *args, **kwargs)._data, name)
         self._bump()
@@ -256,7 +274,7 @@ def inplace_operator(cls, fn, name: str):
             if xd.dtype.kind == "f" and (
                 od.__class__ is float and xd.dtype is not _F16  # (float16 with a number: binary's care)
                 or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
-            ) and xd.flags.writeable:
+            ) and xd.flags.writeable and self._extra is None:
                 if od.__class__ is np.ndarray and (od.base is not None or xd.base is not None):
                     check_overlap(xd, od)  # (views: they may share memory)
                 if xd.ndim:

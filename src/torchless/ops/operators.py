@@ -65,12 +65,14 @@ Tensor.__mul__ = Tensor.__rmul__ = arithmetic(MulBackward0)
 Tensor.__truediv__ = arithmetic(DivBackward0)
 # number / tensor: torch multiplies the reciprocal by the number (values and node: MulBackward0)
 Tensor.__rtruediv__ = lambda self, other: reciprocal(self) * other
+Tensor.__div__, Tensor.__rdiv__ = Tensor.__truediv__, Tensor.__rtruediv__  # (Python 2's names, kept by torch)
 Tensor.__floordiv__ = lambda self, other: binary(FloorDivideNode, self, other)
 Tensor.__rfloordiv__ = lambda self, other: binary(FloorDivideNode, other, self)
 Tensor.__mod__ = lambda self, other: binary(RemainderBackward0, self, other)
 Tensor.__rmod__ = lambda self, other: binary(RemainderBackward0, other, self)
 Tensor.__pow__ = arithmetic(PowBackward0, general=pow)  # (pow picks the node for a tensor exponent)
-Tensor.__rpow__ = lambda self, other: binary(PowBackward2, other, self)
+# (pow picks the node by the operands' kinds; torch's __rpow__ is pow(other, self) whatever they are)
+Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
@@ -79,6 +81,7 @@ Tensor.__iadd__ = inplace_operator(AddBackward0, add, "add_")
 Tensor.__isub__ = inplace_operator(SubBackward0, sub, "sub_")
 Tensor.__imul__ = inplace_operator(MulBackward0, mul, "mul_")
 Tensor.__itruediv__ = inplace_operator(DivBackward0, div, "div_")
+Tensor.__idiv__ = Tensor.__itruediv__
 Tensor.__ifloordiv__ = lambda self, other: apply_inplace(self, floor_divide, "floor_divide_", other)
 Tensor.__imod__ = lambda self, other: apply_inplace(self, remainder, "remainder_", other)
 Tensor.__ipow__ = lambda self, other: apply_inplace(self, pow, "pow_", other)
