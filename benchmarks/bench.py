@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark suite: torchless vs. PyTorch on five workloads.
+"""Benchmark suite: torchless vs. PyTorch on six workloads.
 
 Usage:
     python benchmarks/bench.py [--quick] [--only W1,W3] [--no-contenders] [--library-path PATH]
@@ -261,6 +261,52 @@ def w5_run(torch, x):
         y = y * 0.99999 + 1e-6
     y.backward()
     return x.grad, {}
+
+
+# W6: a small CNN's training steps, written with the functional API:
+# conv 1->8 (3x3) + ReLU, conv 8->16 (3x3) + ReLU, 2x2 max pool, linear 2304 -> 10,
+# cross-entropy, manual SGD; batch 32 of 1x28x28.
+
+W6_STEPS = 10
+W6_LR = 0.05
+
+
+@cache
+def w6_data():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((32, 1, 28, 28)).astype(np.float32)
+    labels = rng.integers(0, 10, size=32)
+    params = (
+        (rng.standard_normal((8, 1, 3, 3)) * math.sqrt(2.0 / 9)).astype(np.float32),
+        np.zeros(8, dtype=np.float32),
+        (rng.standard_normal((16, 8, 3, 3)) * math.sqrt(2.0 / 72)).astype(np.float32),
+        np.zeros(16, dtype=np.float32),
+        (rng.standard_normal((10, 2304)) * math.sqrt(1.0 / 2304)).astype(np.float32),
+        np.zeros(10, dtype=np.float32),
+    )
+    return x, labels, params
+
+
+def w6_setup(torch):
+    x, labels, params = w6_data()
+    return torch.tensor(x), torch.tensor(labels), [torch.tensor(p, requires_grad=True) for p in params]
+
+
+def w6_run(torch, state):
+    F = torch.nn.functional
+    x, labels, params = state
+    w1, b1, w2, b2, w3, b3 = params
+    for _ in range(W6_STEPS):
+        h = F.relu(F.conv2d(x, w1, b1))
+        h = F.relu(F.conv2d(h, w2, b2))
+        h = F.max_pool2d(h, 2)
+        loss = F.cross_entropy(F.linear(h.flatten(1), w3, b3), labels)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= W6_LR * p.grad
+                p.grad = None
+    return loss.item(), {}
 
 
 # ---------------------------------------------------------------------------
@@ -536,6 +582,27 @@ def _mygrad_contender():
         (A @ B).sum().backward()
         return A.grad, {}
 
+    from mygrad.nnet.layers import conv_nd, max_pool
+    from mygrad.nnet.losses import softmax_crossentropy
+
+    def w6_setup_mg():
+        x, labels, params = w6_data()
+        return mg.tensor(x, constant=True), labels, [mg.tensor(p) for p in params]
+
+    def w6_run_mg(state):
+        x, labels, params = state
+        w1, b1, w2, b2, w3, b3 = params
+        for _ in range(W6_STEPS):
+            h = mg.nnet.relu(conv_nd(x, w1, stride=1) + b1.reshape(1, -1, 1, 1))
+            h = mg.nnet.relu(conv_nd(h, w2, stride=1) + b2.reshape(1, -1, 1, 1))
+            h = max_pool(h, (2, 2), (2, 2))
+            out = h.reshape(h.shape[0], -1) @ w3.T + b3
+            loss = softmax_crossentropy(out, labels)
+            loss.backward()
+            for p in params:
+                p.data -= np.float32(W6_LR) * p.grad
+        return loss.item(), {}
+
     return {
         "W1": (w1_setup, w1_run),
         "W2": (
@@ -548,6 +615,7 @@ def _mygrad_contender():
             lambda: mg.tensor(np.array(1.0, dtype=np.float32)),
             lambda x: chain(x, W5_STEPS, 0.99999, 1e-6, False),
         ),
+        "W6": (w6_setup_mg, w6_run_mg),
     }
 
 
@@ -672,6 +740,28 @@ def _dezero_contender():
         F.sum(F.matmul(A, B)).backward()
         return A.grad.data, {}
 
+    def w6_setup_dz():
+        x, labels, params = w6_data()
+        w1, b1, w2, b2, w3, b3 = (p.copy() for p in params)
+        # DeZero's linear takes W as (in, out): the same matrix, transposed
+        return x, labels, [Variable(w1), Variable(b1), Variable(w2), Variable(b2),
+                           Variable(np.ascontiguousarray(w3.T)), Variable(b3)]
+
+    def w6_run_dz(state):
+        x, labels, params = state
+        w1, b1, w2, b2, w3, b3 = params
+        for _ in range(W6_STEPS):
+            h = F.relu(F.conv2d(x, w1, b1))
+            h = F.relu(F.conv2d(h, w2, b2))
+            h = F.pooling(h, 2, stride=2)
+            h = F.reshape(h, (h.shape[0], -1))
+            loss = F.softmax_cross_entropy(F.linear(h, w3, b3), labels)
+            loss.backward()
+            for p in params:
+                p.data -= np.float32(W6_LR) * p.grad.data
+                p.cleargrad()
+        return float(loss.data), {}
+
     return {
         "W1": (w1_setup, w1_run),
         "W2": (
@@ -684,6 +774,7 @@ def _dezero_contender():
             lambda: Variable(np.array(1.0, dtype=np.float32)),
             lambda x: chain(x, W5_STEPS, 0.99999, 1e-6, False),
         ),
+        "W6": (w6_setup_dz, w6_run_dz),
     }
 
 
@@ -765,6 +856,8 @@ WORKLOADS = [
     Workload("W5", "W5 0-d chain, 100,000 x (mul, add)", w5_setup, w5_run, target=2.0,
              rtol=1e-3, atol=1e-6, warmup=1, repeats=5, quick_warmup=1, quick_repeats=1,
              contender_max_repeats=3),
+    Workload("W6", "W6 small CNN, 10 training steps", w6_setup, w6_run, target=1.5,
+             rtol=1e-3, atol=1e-5, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
 ]  # fmt: skip
 QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5

@@ -26,7 +26,8 @@ from torchless.ops._samples import B, I, T
 EPS = 1e-6  # central-difference step (float64)
 ATOL, RTOL = 1e-6, 1e-5  # numerical vs analytical (torch.autograd.gradcheck allows 1e-5, 1e-3)
 REF_ATOL, REF_RTOL = 1e-10, 1e-7  # torchless vs torch on the same float64 inputs
-LOW_PRECISION = {"torch.float32": 1e-6, "torch.float16": 1e-3}  # least tolerance for results of these dtypes
+# least tolerance for results of these dtypes
+LOW_PRECISION = {"torch.float32": 1e-6, "torch.float16": 1e-3, "torch.complex64": 1e-6}
 
 
 # ---- the cases ---------------------------------------------------------------------------------
@@ -151,7 +152,9 @@ def call(name, lib, args, form="function"):
     """
     args, kwargs = split_kwargs(args)
     if form == "function":
-        fn = OPS[name].fn if lib is torchless else getattr(lib, name, None)
+        fn = OPS[name].fn if lib is torchless else lib
+        for part in () if lib is torchless else name.split("."):  # (dotted: torch.linalg.det, ...)
+            fn = getattr(fn, part, None)
         if fn is not None:
             return fn(*args, **kwargs)
     return getattr(args[0], name)(*args[1:], **kwargs)

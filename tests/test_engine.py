@@ -1132,22 +1132,7 @@ def test_setitem_is_differentiable_vs_torch(case):
     same_as_torch(f)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            k,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: y[0, [0, 2]] = v (a basic index, then an advanced one) records "
-                "IndexPutBackward0; torch records CopySlices",
-            ),
-        )
-        if k == "int_list"
-        else k
-        for k in SETITEM
-    ],
-)
+@pytest.mark.parametrize("case", list(SETITEM))
 def test_setitem_grad_fn_vs_torch(case):
     def f(torch):
         index, value = SETITEM[case]

@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("expecttest")
 
-from opinfo_db import database, op_id, run_op  # noqa: E402
-from opinfo_gaps import GAPS  # noqa: E402
+from opinfo_db import database, op_id, run_op
+from opinfo_gaps import GAPS
 
 MAX_SAMPLES = int(os.environ["OPINFO_MAX_SAMPLES"]) if os.environ.get("OPINFO_MAX_SAMPLES") else None
 OPS = database()

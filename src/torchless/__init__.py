@@ -14,8 +14,10 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"torchless(\
 
 # load order, grouped by topic
 # isort: off
-from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
-                     int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from ._dtype import (bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128,
+                     contiguous_format, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+                     int, int8, int16, int32, int64, layout, long, memory_format, preserve_format, promote_types,
+                     set_default_dtype, short, sparse_coo, strided, uint8)
 from ._device import device
 from ._grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                          set_grad_enabled)
@@ -25,17 +27,24 @@ from .ops._core import namespace as _namespace
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, initial_seed,
                         linspace, logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
                         randint_like, randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
+from ._generator import Generator, default_generator, get_rng_state, set_rng_state
 from ._printing import get_printoptions, set_printoptions
 from . import autograd
 from .ops.shape import broadcast_shapes, broadcast_tensors
 from .ops.compare import bitwise_not
+from .ops.complex import imag, is_conj, is_neg, view_as_real
 # isort: on
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update(_namespace(""))
-from . import fft, linalg, nn, return_types, special  # namespaces filled from the registry too
+from . import fft, linalg, masked, nn, random, return_types, signal, special  # registry namespaces
 
-FloatTensor = DoubleTensor = LongTensor = Tensor
+from ._legacy import TYPED as _TYPED, set_default_tensor_type, typename
+from ._runtime import (are_deterministic_algorithms_enabled, backends, finfo, get_num_interop_threads,
+                       get_num_threads, iinfo, is_deterministic_algorithms_warn_only_enabled, is_nonzero,
+                       is_storage, set_num_interop_threads, set_num_threads, use_deterministic_algorithms)
+
+globals().update(_TYPED)  # FloatTensor, LongTensor, ...: legacy constructors and isinstance checks
 
 
 def is_tensor(obj) -> "builtins.bool":

@@ -7,12 +7,12 @@ import operator
 import warnings
 
 from . import _dtype
+from . import _generator as _gen
 from ._device import as_device
+from ._generator import initial_seed, manual_seed, seed  # noqa: F401  (public here)
 from ._grad_mode import _inference
 from ._tensor import Tensor, _wrap
 from .backend import np
-
-_RNG = [np.random.default_rng()]  # the generator that manual_seed resets
 
 
 def _np_dtype(dtype, fallback=None):
@@ -163,8 +163,8 @@ def _dtypes_of(cls, values):
         return {np.dtype(np.int64)}
     if issubclass(cls, float):
         return {_dtype.DEFAULT.float.np}
-    if issubclass(cls, complex):  # (refused once the array is made: torchless has no complex dtypes)
-        return {np.dtype(np.complex128)}
+    if issubclass(cls, complex):
+        return {_dtype.default_complex()}
     if issubclass(cls, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{cls.__name__}'")
     raise RuntimeError(f"Could not infer dtype of {cls.__name__}")
@@ -176,7 +176,7 @@ def _values(leaves, np_dtype, notes):
     kind = np_dtype.kind
     if not _PY_NUMBERS.issuperset(map(type, leaves)):
         leaves = [v if v.__class__ in _PY_NUMBERS else _scalar(v, kind, notes) for v in leaves]
-    if kind in "fbc":  # (complex: refused by the caller, torchless has no complex dtypes)
+    if kind in "fbc":
         return np.array(leaves, dtype=np_dtype)
     if any(isinstance(v, float) for v in leaves):
         lo, hi = _int_range(np_dtype)
@@ -198,14 +198,14 @@ def _scalar(v, kind, notes):
     if isinstance(v, Tensor):
         if v._rg:
             notes.add("grad")
-        if kind == "f":
+        if kind in "fc":
             if v._data.size != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             return v._data.reshape(()).item()
         return operator.index(v)  # (refuses floating tensors, as torch)
     if isinstance(v, np.ndarray):
         notes.add("arrays")
-        return float(v) if kind == "f" else operator.index(v)
+        return float(v) if kind == "f" else complex(v) if kind == "c" else operator.index(v)
     if kind in "fc":
         if isinstance(v, (int, float, complex, np.number, np.bool_)):
             return v
@@ -249,7 +249,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def _tensor(data, dtype, device, requires_grad, stacklevel) -> Tensor:
     arr = _from_data(data, _np_dtype(dtype), stacklevel + 1)
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biufc":
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     return _finish(arr, requires_grad, device)
 
@@ -411,57 +411,129 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return _finish(data, requires_grad, device)
 
 
-def manual_seed(seed: int):
-    """Reset the random generator (rand, randn, randint, randperm) to ``seed``."""
-    _RNG[0] = np.random.default_rng(int(seed))
-    return _RNG[0]
-
-
-def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2**63))
-    manual_seed(s)
-    return s
-
-
-def initial_seed() -> int:
-    return 0
-
-
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Uniform samples from [0, 1)."""
+# ---- random tensors: torch's CPU generator, number for number (see _generator.py) ------------------
+def _random_dtype(dtype, kernel: str):
     d = _float_or(dtype)
-    return _finish(_RNG[0].random(_size(size)).astype(d), requires_grad, device)
+    if d.kind != "f":
+        from .ops.random import _type_name
+
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(d)}'")
+    return d
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Standard normal samples."""
-    d = _float_or(dtype)
-    return _finish(_RNG[0].standard_normal(_size(size)).astype(d), requires_grad, device)
+def _random_size(size, kw) -> tuple:
+    """The shape from ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    if kw:
+        if set(kw) != {"size"} or size:
+            raise TypeError(f"received an invalid combination of arguments - got {size}, {kw}")
+        size = (kw["size"],)
+    shape = _size(size)
+    _check_size(shape)
+    return shape
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Uniform integers from [low, high)."""
-    if size is None:
+def _check_size(shape) -> None:
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+
+
+def _layout_of(x: np.ndarray) -> np.ndarray:
+    """The memory layout torch's ``empty_like`` gives for ``x`` (its own strides when its
+    elements are dense, else C order): random fills follow it."""
+    if x.flags.c_contiguous or x.ndim <= 1:
+        return x
+    from .ops.inplace import _dense
+
+    return x if _dense(x) else np.empty(x.shape, x.dtype)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, layout=None, out=None,
+         pin_memory=False, **kw) -> Tensor:
+    """Uniform samples from [0, 1), as torch draws them (seed with ``manual_seed``).
+
+    >>> _ = manual_seed(0)
+    >>> rand(3)
+    tensor([0.4963, 0.7682, 0.0885])
+    """
+    d, shape = _random_dtype(dtype, "check_uniform_bounds"), _random_size(size, kw)
+    data = _gen.uniform(_gen._gen(generator), _math.prod(shape), d).reshape(shape)
+    return _finish(data, requires_grad, device)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, layout=None, out=None,
+          pin_memory=False, **kw) -> Tensor:
+    """Standard normal samples, as torch draws them.
+
+    >>> _ = manual_seed(0)
+    >>> randn(3)
+    tensor([ 1.5410, -0.2934, -2.1788])
+    """
+    d, shape = _random_dtype(dtype, "normal_kernel_cpu"), _random_size(size, kw)
+    data = _gen.normal(_gen._gen(generator), _math.prod(shape), d).reshape(shape)
+    return _finish(data, requires_grad, device)
+
+
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+            layout=None, out=None, pin_memory=False) -> Tensor:
+    """Uniform integers from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
+
+    >>> _ = manual_seed(0)
+    >>> randint(10, (4,))
+    tensor([4, 9, 3, 0])
+    """
+    if size is None and low is not None:  # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
-    return _finish(_RNG[0].integers(low, high, size=tuple(size)).astype(_np_dtype(dtype, np.int64)), requires_grad,
-                   device)
+    if low is None:
+        low = 0
+    if size is None or high is None or isinstance(size, int):
+        raise TypeError("randint() missing required argument 'size'")
+    low, high = operator.index(low), operator.index(high)
+    d, shape = _np_dtype(dtype, np.dtype(np.int64)), _size((size,))
+    _check_size(shape)
+    t = _finish(np.empty(shape, dtype=d), False, device)
+    t.random_(low, high, generator=generator)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
-def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """A random permutation of 0..n-1."""
-    return _finish(_RNG[0].permutation(n).astype(_np_dtype(dtype, np.int64)), requires_grad, device)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None, out=None,
+             pin_memory=False) -> Tensor:
+    """A random permutation of 0..n-1, torch's shuffle.
+
+    >>> _ = manual_seed(0)
+    >>> randperm(4)
+    tensor([0, 1, 3, 2])
+    """
+    n = operator.index(n)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    data = _gen.permutation(_gen._gen(generator), n).astype(_np_dtype(dtype, np.int64))
+    return _finish(data, requires_grad, device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None, pin_memory=False) -> Tensor:
+    """Normal samples: of ``size`` for number arguments, else of the broadcast shape of the tensor
+    ones (differentiable: their gradient is zero, as in torch).
+
+    >>> _ = manual_seed(0)
+    >>> normal(2.0, 3.0, (2,))
+    tensor([6.6230, 1.1197])
+    """
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        like = mean if isinstance(mean, Tensor) else std
-        return _finish((_RNG[0].standard_normal(shape) * s + m).astype(like._data.dtype), requires_grad, device)
-    return _finish((_RNG[0].standard_normal(tuple(size)) * std + mean).astype(_float_or(dtype)), requires_grad, device)
+        from .ops.random import normal_tensor
+
+        return normal_tensor(mean, std, generator)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments: size is missing")
+    d, shape = _random_dtype(dtype, "normal_kernel_cpu"), _size((size,))
+    _check_size(shape)
+    t = _finish(np.empty(shape, dtype=d), False, device)
+    t.normal_(mean, std, generator=generator)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 # ---- the *_like forms ---------------------------------------------------------------------------
@@ -481,8 +553,36 @@ def _like(fn, name, doc, floating_only=False):
 zeros_like = _like(zeros, "zeros_like", "Zeros of ``input``'s shape and dtype.")
 ones_like = _like(ones, "ones_like", "Ones of ``input``'s shape and dtype.")
 empty_like = _like(empty, "empty_like", "An uninitialised tensor of ``input``'s shape and dtype.")
-rand_like = _like(rand, "rand_like", "Uniform samples of ``input``'s shape and dtype.", floating_only=True)
-randn_like = _like(randn, "randn_like", "Normal samples of ``input``'s shape and dtype.", floating_only=True)
+
+
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+              layout=None) -> Tensor:
+    """Uniform samples of ``input``'s shape and dtype (drawn in its memory order, as torch)."""
+    d = _random_dtype(dtype or input.dtype, "check_uniform_bounds")
+    t = _finish(np.empty(input._data.shape, dtype=d), False, device)
+    t._data[...] = _uniform_like(input._data, d, generator)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _uniform_like(x, d, generator):
+    from .ops.random import _fill
+
+    gen = _gen._gen(generator)
+    return _fill(_layout_of(x), d, lambda n: _gen.uniform(gen, n, d))
+
+
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+               layout=None) -> Tensor:
+    """Normal samples of ``input``'s shape and dtype (drawn in its memory order, as torch)."""
+    from .ops.random import _normal_array
+
+    d = _random_dtype(dtype or input.dtype, "normal_kernel_cpu")
+    t = _finish(_normal_array(_layout_of(input._data), d, 0.0, 1.0, _gen._gen(generator)), False, device)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -491,11 +591,18 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(input._data.shape, fill_value, dtype=d, device=device, requires_grad=requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint_like(input, low, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=None, layout=None) -> Tensor:
+    """Integers from [low, high) (``randint_like(input, high)``: from [0, high)) of ``input``'s
+    shape, in its dtype unless ``dtype`` is given."""
     if high is None:
         low, high = 0, low
-    d = dtype if dtype is not None else input.dtype
-    return randint(low, high, input._data.shape, dtype=d, device=device)
+    d = _np_dtype(dtype, input._data.dtype)
+    t = _finish(np.empty(input._data.shape, dtype=d), False, device)
+    t.random_(operator.index(low), operator.index(high), generator=generator)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 def _new_factory(fn):

@@ -164,6 +164,25 @@ class _Formatter:
         return text.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """torch's layout of complex elements: the real and the imaginary parts each get a formatter
+    of their own, decided from the parts shown; ``re+imj`` (the sign of the imaginary part
+    stands in for the plus)."""
+
+    __slots__ = ("imag", "real", "width")
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(values.real, floating=True)
+        self.imag = _Formatter(values.imag, floating=True)
+        self.width = self.real.width + self.imag.width + 1  # (and one for the "j")
+
+    def format(self, value: Any) -> str:
+        value = complex(value)
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _summarized_values(arr: np.ndarray, edgeitems: int) -> np.ndarray:
     """Flat array of the elements a summarised print shows (input of the formatter)."""
     if arr.ndim == 0:
@@ -183,7 +202,7 @@ def _summarized_values(arr: np.ndarray, edgeitems: int) -> np.ndarray:
     return np.concatenate(pieces) if pieces else arr[:0].reshape(-1)
 
 
-def _vector_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _vector_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter | _ComplexFormatter) -> str:
     """Format a 1-d array, wrapping so each line fits in ``linewidth``."""
     edgeitems = PRINT_OPTS.edgeitems
     element_length = fmt.width + 2  # the ", " separator counts towards each element
@@ -204,7 +223,7 @@ def _vector_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) 
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _nested_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter | _ComplexFormatter) -> str:
     """Format an array of any rank; ``indent`` is the column of its opening bracket."""
     if arr.ndim == 0:
         return fmt.format(arr.item())
@@ -230,7 +249,8 @@ def _data_str(arr: np.ndarray, indent: int) -> str:
     """Format the data of a non-empty array (the part between the parentheses)."""
     summarize = arr.size > PRINT_OPTS.threshold
     shown = _summarized_values(arr, PRINT_OPTS.edgeitems) if summarize else arr.reshape(-1)
-    fmt = _Formatter(shown, floating=arr.dtype.kind == "f")
+    kind = arr.dtype.kind
+    fmt = _ComplexFormatter(shown) if kind == "c" else _Formatter(shown, floating=kind == "f")
     return _nested_str(arr, indent, summarize, fmt)
 
 

@@ -252,7 +252,7 @@ class Tensor:
 
     @property
     def layout(self):
-        return "torch.strided"
+        return _dtype.strided
 
     @property
     def shape(self) -> Size:
@@ -291,6 +291,38 @@ class Tensor:
         else:
             st = tuple(s // d.itemsize for s in d.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    def dim_order(self) -> tuple:
+        """The dims from outermost to innermost in memory (by stride, ties kept in dim order)."""
+        st = self.stride()
+        return tuple(sorted(range(len(st)), key=lambda d: -st[d]))
+
+    def is_set_to(self, tensor) -> bool:
+        """Whether both tensors view the same memory with the same sizes and strides."""
+        a, b = self._data, tensor._data
+        return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.shape == b.shape
+                and a.strides == b.strides and a.dtype == b.dtype)
+
+    # (CPU memory shared between processes and page-locked memory are CUDA-side notions in torch)
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def pin_memory(self, device=None) -> Tensor:
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        return self
 
     def is_contiguous(self, memory_format=None) -> bool:
         return self._data.flags.c_contiguous

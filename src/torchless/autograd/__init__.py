@@ -5,6 +5,7 @@ from . import function, graph
 from .api import backward, grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .._legacy import Variable
 
 __all__ = ["backward", "grad", "Function", "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError",
-           "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "function", "graph"]
+           "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "function", "graph"]

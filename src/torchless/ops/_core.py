@@ -17,7 +17,7 @@ import itertools
 
 from .._dtype import DEFAULT, result_np_dtype
 from .._grad_mode import _grad_enabled
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _wrap, check_not_inference
 from ..autograd.graph import Node
 from ..backend import np
 
@@ -161,7 +161,7 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
 def unary(cls, x: Tensor, *params) -> Tensor:
     """Apply an op of one tensor operand (plus non-tensor ``params``)."""
     xd = x._data
-    if cls.float_result and xd.dtype.kind != "f":
+    if cls.float_result and xd.dtype.kind != "f" and xd.dtype.kind != "c":
         xd = xd.astype(DEFAULT.float.np)
     data = cls.forward(xd, *params)
     if (x._rg or x._base is not None and _view_requires_grad(x)) and _enabled():
@@ -190,6 +190,8 @@ def binary(cls, x, y, *params) -> Tensor:
         else:
             if y.__class__ not in _number:
                 y = _as_number(y)
+                if y.__class__ is complex:  # (a complex number makes the result complex)
+                    x, y, xd, _ = _promote(cls, x, y, xd, y)
             elif y.__class__ is int and not INT_MIN <= y < INT_END:
                 raise int_overflow(y)
             yd = y
@@ -200,6 +202,8 @@ def binary(cls, x, y, *params) -> Tensor:
     elif yt:
         if x.__class__ not in _number:
             x = _as_number(x)
+            if x.__class__ is complex:
+                x, y, _, _ = _promote(cls, x, y, x, y._data)
         elif x.__class__ is int and not INT_MIN <= x < INT_END:
             raise int_overflow(x)
         xd, yd = x, y._data
@@ -232,9 +236,13 @@ def binary(cls, x, y, *params) -> Tensor:
             ey, vy = (None, _version(y)) if yt else (False, None)
         shapes = (x._data.shape if xt else (), y._data.shape if yt else ())
         if cls.save_when is None:
+            if cls.saves_operands and (xt and not rx and x._extra is not None or yt and not ry and y._extra is not None):
+                check_not_inference(x, y)
             return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
         kx, ky = cls.keep_for[rx, ry]  # (numbers are always kept: they cost nothing)
         saved = (x if kx or not xt else None, y if ky or not yt else None)
+        if kx and xt and not rx and x._extra is not None or ky and yt and not ry and y._extra is not None:
+            check_not_inference(*saved)
         # (no tensor kept: no versions to check, and no tuple to keep for them)
         versions = (vx if kx else None, vy if ky else None) if kx and xt or ky and yt else None
         return _finish(cls, data, (ex, ey), saved, versions, params, x, shapes)
@@ -274,6 +282,8 @@ def nary(cls, operands: tuple, *params, base=None) -> Tensor:
                 keep = cls.keep_for[tuple([e is not None for e in edges])]
                 saved = tuple([t if k or not isinstance(t, Tensor) else None for t, k in zip(saved, keep)])
                 versions = tuple([v if k else None for v, k in zip(versions, keep)])
+            if cls.saves_operands:
+                check_not_inference(*saved)
             return _finish(cls, data, edges, saved, versions, params, base, shapes)
     return _finish(cls, data, None, None, None, params, base)
 
@@ -309,7 +319,7 @@ def check_int(v) -> None:
 def _as_number(v):
     if isinstance(v, np.generic):
         return v.item()
-    if isinstance(v, (int, float, bool)):
+    if isinstance(v, (int, float, bool, complex)):
         return v
     raise TypeError(f"unsupported operand type: {type(v).__name__} (expected a Tensor or a number)")
 
@@ -324,7 +334,7 @@ def _promote(cls, x, y, xd, yd):
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
             "mask, use the `~` or `logical_not()` operator instead."
         )
-    if cls.float_result and rd.kind != "f":
+    if cls.float_result and rd.kind in "biu":
         rd = DEFAULT.float.np
     if isinstance(x, Tensor):
         if xd.dtype is not rd:
@@ -393,6 +403,14 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     return g
 
 
+def conj_saved(v):
+    """The complex conjugate of a rule's saved operand: a tensor, a Python number, or None (not
+    saved). Rules call it only for complex gradients: g * conj(d/dx) is torch's convention."""
+    if v is None:
+        return None
+    return v.conj() if isinstance(v, Tensor) else v.conjugate()
+
+
 _vdot = np.vdot
 _blas_floats = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -415,4 +433,5 @@ def sum_to_product(g: Tensor, y, shape: tuple) -> Tensor:
 DOT_MAX = 2048  # (float32 error of such a dot: within a few ulps, as a pairwise sum's)
 
 
-__all__ = ["OPS", "register", "namespace", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product"]
+__all__ = ["OPS", "register", "namespace", "Op", "unary", "binary", "nary", "add_reduce", "sum_to", "sum_to_product",
+           "conj_saved"]

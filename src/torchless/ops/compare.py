@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._dtype import result_np_dtype
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, _as_number, binary, check_int, register
+from ._core import Op, _as_number, binary, check_int, nary, register
 from ._samples import B, I, T
 
 # sample arguments for the generated tests
@@ -42,6 +42,39 @@ def _wrap_int(v, rd):
     return v
 
 
+class _ComparisonNode(Op):
+    """an in-place comparison of a tensor that requires grad: the new values are 0s and 1s, with a
+    zero gradient (torch records this node; its out-of-place form records nothing)"""
+
+    saves_operands = False
+
+    def backward(self, g):
+        return tuple(g.new_zeros(s) if self.needs(i) else None for i, s in enumerate(self.shapes))
+
+
+def _inplace_comparison(name: str, ufunc) -> None:
+    """``x.eq_(y)``: x becomes the comparison's 0s and 1s in its own dtype."""
+    from .inplace import apply_inplace
+
+    title = "".join(part.capitalize() for part in name.split("_"))
+    nodes = {is_tensor: type(f"{title}Backward{0 if is_tensor else 1}", (_ComparisonNode,), {
+        "__slots__": (), "forward": staticmethod(lambda a, b: ufunc(a, b))}) for is_tensor in (True, False)}
+
+    def recorded(t, other):
+        a, b = _operands(t, other)
+        if not t._rg and not (isinstance(other, Tensor) and other._rg):
+            return _wrap(ufunc(a, b), None)
+        o = other if isinstance(other, Tensor) else b
+        return nary(nodes[isinstance(other, Tensor)], (t, o))
+
+    def method(self, other):
+        return apply_inplace(self, recorded, name + "_", other)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}``, written into this tensor in its dtype."
+    setattr(Tensor, name + "_", method)
+
+
 def _comparison(name, ufunc, dunder, reflected=None):
     def fn(input, other) -> Tensor:
         a, b = _operands(input, other)
@@ -50,6 +83,7 @@ def _comparison(name, ufunc, dunder, reflected=None):
     fn.__name__ = name
     fn.__doc__ = f"Elementwise ``{name}``, a bool tensor."
     register(name, differentiable=False, samples=_PAIRS)(fn)
+    _inplace_comparison(name, ufunc)
 
     def op(self, other):
         if not isinstance(other, (Tensor, int, float, bool, np.generic)):
@@ -76,6 +110,7 @@ def _logical(name, ufunc):
 
     fn.__name__ = name
     register(name, differentiable=False, samples=_MASKS)(fn)
+    _inplace_comparison(name, ufunc)
     return fn
 
 
@@ -94,6 +129,14 @@ def _unary_bool(name, ufunc):
 
 
 logical_not = _unary_bool("logical_not", np.logical_not)
+# x.logical_not_() as an unrecorded write (torch keeps x's old history, a gradient of 1 through it)
+def _logical_not_(self) -> Tensor:
+    from .inplace import apply_inplace
+
+    return apply_inplace(self, logical_not, "logical_not_")
+
+
+Tensor.logical_not_ = _logical_not_
 isnan = _unary_bool("isnan", np.isnan)
 isinf = _unary_bool("isinf", np.isinf)
 isfinite = _unary_bool("isfinite", np.isfinite)

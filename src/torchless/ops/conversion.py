@@ -40,9 +40,20 @@ Tensor.contiguous = contiguous
 def _cast(x: Tensor, d: _dtype.dtype, copy=False) -> Tensor:
     if x._data.dtype is d.np and not copy:
         return x
-    if x._rg and d.is_floating_point and _grad_enabled.get():
+    if x._data.dtype.kind == "c" and d.np.kind != "c":
+        import warnings
+
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
+    if x._rg and d.np.kind in "fc" and _grad_enabled.get():
         return unary(ToCopyBackward0, x, d.np, x._data.dtype)
-    return _wrap(x._data.astype(d.np), None)
+    return _wrap(_astype(x._data, d.np), None)
+
+
+def _astype(a, np_dtype):
+    """``a.astype(np_dtype)``; complex to real keeps the real part (as torch, and without NumPy's warning)."""
+    if a.dtype.kind == "c" and np_dtype.kind != "c":
+        a = a.real
+    return a.astype(np_dtype)
 
 
 class ToCopyBackward0(Op):
@@ -52,10 +63,12 @@ class ToCopyBackward0(Op):
 
     @staticmethod
     def forward(x, np_dtype, src_dtype):
-        return x.astype(np_dtype)
+        return _astype(x, np_dtype)
 
     def backward(self, g):
         _, src = self._params
+        if g._data.dtype.kind == "c" and src.kind != "c":  # a real input gets the real part
+            g = g.real
         return (_cast(g, _dtype.FROM_NP[src]),)
 
 
@@ -86,15 +99,6 @@ def type_as(self, other) -> Tensor:
     return to(self, other.dtype)
 
 
-def _type(self, dtype=None, non_blocking=False):
-    if dtype is None:
-        return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
-                "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
-                "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}[
-            self._data.dtype.name]
-    return to(self, dtype)
-
-
 def _caster(dt):
     """Tensor.float, Tensor.long, ...: a cast to ``dt``."""
     return lambda self, memory_format=None: _cast(self, dt)
@@ -102,7 +106,6 @@ def _caster(dt):
 
 Tensor.to = to
 Tensor.type_as = type_as
-Tensor.type = _type
 for _name, _dt in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
                    ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16),
                    ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool)):

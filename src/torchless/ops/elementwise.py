@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import cmath
 import math
 
 from .._dtype import FROM_NP, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
-from ._core import Op, binary, broadcast_error, check_int, nary, register, sum_to, sum_to_product, unary
+from ._core import (
+    Op,
+    binary,
+    broadcast_error,
+    check_int,
+    conj_saved,
+    nary,
+    register,
+    sum_to,
+    sum_to_product,
+    unary,
+)
 
 # Sample shapes for the generated tests: T(...) is a random float64 tensor (tests/opinfo.py).
 from ._samples import POS, UNIT, B, T
@@ -58,6 +70,8 @@ class MulBackward0(Op):
     def backward(self, g):
         x, y = self.saved
         sx, sy = self.shapes
+        if g._data.dtype.kind == "c":  # complex: g * conj(d/dx), as torch (see ops/complex.py)
+            x, y = conj_saved(x), conj_saved(y)
         return (
             sum_to_product(g, y, sx) if self.needs(0) else None,
             sum_to_product(g, x, sy) if self.needs(1) else None,
@@ -76,6 +90,8 @@ class DivBackward0(Op):
     def backward(self, g):
         x, y = self.saved
         sx, sy = self.shapes
+        if g._data.dtype.kind == "c":
+            x, y = conj_saved(x), conj_saved(y)
         return (
             sum_to(g / y, sx) if self.needs(0) else None,
             sum_to(-g * x / (y * y), sy) if self.needs(1) else None,
@@ -134,7 +150,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
 
 
 divide = register("divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
-true_divide = register("true_divide", samples=[(T(3, 4), T(4, lo=0.5))])(div)
+true_divide = register("true_divide", inplace="true_divide_", samples=[(T(3, 4), T(4, lo=0.5))])(div)
 
 
 def _check_divisor(x, y):
@@ -247,6 +263,8 @@ class PowBackward0(Op):
         x, e = self.saved
         if e == 0:
             return g * 0, None
+        if g._data.dtype.kind == "c":  # complex: g * conj(d/dx), as torch (see ops/complex.py)
+            return g * (e * x ** (e - 1)).conj(), None
         if e == 2:
             return g * (x + x), None  # (x + x: NumPy is slower with a Python number operand)
         if e == 1:
@@ -275,13 +293,13 @@ class PowBackward1(Op):
         x, y = self.saved
         gx = gy = None
         if self.needs(0):
-            gx = g * y * x ** (y - 1)
+            gx = g * (y * x ** (y - 1)).conj()
             if (y._data == 0).any():  # (0 * inf at x = 0)
                 gx = where(y == 0, 0.0, gx)
             gx = sum_to(gx, x.shape)
         if self.needs(1):
-            safe = where((x == 0) & (y >= 0), 0.0, self.out * x.log())
-            gy = sum_to(g * safe, y.shape)
+            safe = where((x == 0) & (y.real >= 0), 0.0, self.out * x.log())
+            gy = sum_to(g * safe.conj(), y.shape)
         return gx, gy
 
 
@@ -300,6 +318,8 @@ class PowBackward2(Op):
         c, _ = self.saved
         if c == 0:  # log(0) = -inf counts only where y < 0, which is where 0**y = inf
             return None, g * where(self.out == math.inf, self.out * -math.inf, 0.0)
+        if isinstance(c, complex) or g._data.dtype.kind == "c":
+            return None, g * (self.out * cmath.log(c)).conj()
         return None, g * (self.out * (math.log(c) if c > 0 else math.nan))
 
 
@@ -318,18 +338,26 @@ def pow(input, exponent) -> Tensor:
 
 # ---- unary math: (torch node name, forward, rule d/dx in tensor ops, sample domain) ----------
 def _unary(node_name, forward, rule, *, name, save_output=False, domain=None, float_result=True,
-           inplace=True, doc=None, reads_x=True):
+           inplace=True, doc=None, reads_x=None):
     """Define an elementwise op of one input from its forward and its derivative rule.
 
     ``reads_x=False``: the rule never reads x (it gets None), so x is not saved: as in torch, a
-    second backward through the node needs no retain_graph, and x is not kept alive.
+    second backward through the node needs no retain_graph, and x is not kept alive. A rule
+    that reads the output (``save_output``) reads only the output, as torch's does: then x is
+    not saved, and an in-place change of x after the op does not stop backward.
     """
+    if reads_x is None:
+        reads_x = not save_output
     if reads_x:
         def backward(self, g):
             (x,) = self.saved
+            if g._data.dtype.kind == "c":  # holomorphic: g * conj(f'(x)) = conj(conj(g) * f'(x))
+                return (rule(self, g.conj(), x).conj(),)
             return (rule(self, g, x),)
     else:
         def backward(self, g):
+            if g._data.dtype.kind == "c":
+                return (rule(self, g.conj(), None).conj(),)
             return (rule(self, g, None),)
 
     cls = type(node_name, (Op,), {"__slots__": (), "forward": staticmethod(forward), "backward": backward,
@@ -387,6 +415,8 @@ for _alias, _fn, (_lo, _hi) in (("arcsin", asin, UNIT), ("arccos", acos, UNIT), 
 
 
 def _sigmoid(x):
+    if x.dtype.kind == "c":
+        return 1 / (1 + np.exp(-x))
     # exp of a non-positive number only, so large |x| neither overflows nor warns
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -449,7 +479,8 @@ def round(input, *, decimals=None) -> Tensor:
 
 neg = _unary("NegBackward0", np.negative, lambda s, g, x: -g, name="neg", float_result=False, reads_x=False)
 negative = register("negative", samples=[(T(3),)])(neg)
-abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * x.sign(), name="abs", float_result=False)
+abs = _unary("AbsBackward0", np.abs, lambda s, g, x: g * (x.sgn() if x._data.dtype.kind == "c" else x.sign()),
+             name="abs", float_result=False)
 absolute = register("absolute", samples=[(T(3),)])(abs)
 reciprocal = _unary("ReciprocalBackward0", np.reciprocal, lambda s, g, x: g * -(s.out * s.out),
                     name="reciprocal", save_output=True)
@@ -629,9 +660,9 @@ class WhereBackward0(Op):
     def backward(self, g):
         cond, _, _ = self.saved
         _, sx, sy = self.shapes
-        zero = g * 0
-        gx = sum_to(where(cond, g, zero), sx) if self.needs(1) else None
-        gy = sum_to(where(cond, zero, g), sy) if self.needs(2) else None
+        # a selection, not g * mask: zeros even where g is inf or nan, as in torch
+        gx = sum_to(where(cond, g, 0.0), sx) if self.needs(1) else None
+        gy = sum_to(where(cond, 0.0, g), sy) if self.needs(2) else None
         return None, gx, gy
 
 

@@ -370,3 +370,24 @@ def zero_(self: Tensor) -> Tensor:
 Tensor.zero_ = zero_
 Tensor.fill_ = fill_
 Tensor.copy_ = copy_
+
+
+def _inplace_view(name: str, view):
+    """An in-place form of a view op (``x.t_()``): the tensor takes the view's shape and strides,
+    and, when recorded, the view's node as its history."""
+
+    def method(self, *args, **kwargs):
+        track = check_inplace(self)
+        out = view(self, *args, **kwargs)
+        self._data = out._data
+        if track:
+            rebase(self, out.grad_fn)
+        return self
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{name[:-1]}``, changing this tensor's shape in place."
+    return method
+
+
+for _name in ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_"):
+    setattr(Tensor, _name, _inplace_view(_name, getattr(Tensor, _name[:-1])))

@@ -11,7 +11,6 @@ from .elementwise import (
     FloorDivideNode,
     MulBackward0,
     PowBackward0,
-    PowBackward2,
     RemainderBackward0,
     RsubBackward1,
     SubBackward0,

@@ -165,7 +165,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """Mean of the elements over ``dim`` (all by default); floating tensors only."""
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {input.dtype.name.capitalize()}"
@@ -189,6 +189,8 @@ class ProdBackward0(Op):
         (x,) = self.saved
         dims, keepdim = self._params
         shape = x.shape
+        if not shape:  # a 0-d tensor is its own product (torch's rule hands g back as it is)
+            return (g,)
         g = expand_back(g, shape, dims, keepdim)
         out = expand_back(self.out, shape, dims, keepdim)
         is_zero = x == 0
@@ -431,6 +433,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
         dim, unbiased = unbiased, None
+    if isinstance(dim, bool):  # var(x, True): the unbiased flag in dim's place
+        dim, unbiased = None, dim
     dims, correction = dims_of(dim, input._data.ndim), _correction(unbiased, correction)
     _check_dof("var", input._data, dims, correction)
     return unary(VarBackward0, input, dims, correction, keepdim, dim is None or input._data.ndim == 0)
@@ -440,6 +444,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
                    (T(3, 4), 1, {"correction": 0}), (T(3, 4), 1, False)])
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    if isinstance(dim, bool):  # std(x, True): the unbiased flag in dim's place
+        dim, unbiased = None, dim
     dims, correction = dims_of(dim, input._data.ndim), _correction(unbiased, correction)
     _check_dof("std", input._data, dims, correction)
     return unary(StdBackward0, input, dims, correction, keepdim, dim is None or input._data.ndim == 0)
@@ -511,13 +517,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
 
 
 class LogsumexpBackward0(Op):
-    """logsumexp: d/dx = exp(x - out)"""
+    """logsumexp: d/dx = exp(x - out) (conjugated for complex x)"""
 
     save_output = True
 
     @staticmethod
     def forward(x, dims, keepdim):
-        m = np.amax(x, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        # (shifted by the largest real part: complex numbers have no order)
+        m = np.amax(x.real, axis=dims, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.real.dtype)
         m = np.where(np.isfinite(m), m, 0)
         out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
         return out if keepdim else np.squeeze(out, axis=dims)
@@ -526,13 +533,14 @@ class LogsumexpBackward0(Op):
         (x,) = self.saved
         dims, keepdim = self._params
         shape = x.shape
-        return (expand_back(g, shape, dims, keepdim) * (x - expand_back(self.out, shape, dims, keepdim)).exp(),)
+        d = (x - expand_back(self.out, shape, dims, keepdim)).exp()
+        return (expand_back(g, shape, dims, keepdim) * (d.conj() if d.is_complex() else d),)
 
 
 @register(samples=[(T(3, 4), 1), (T(3, 4), (0, 1), True), (T(3, 4), -1), (T(), 0)])
 def logsumexp(input, dim, keepdim=False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         input = input.to(DEFAULT.float)
     return unary(LogsumexpBackward0, input, dims_of(dim, input._data.ndim), keepdim)
 
@@ -553,7 +561,7 @@ class CumsumBackward0(Op):
         return (g.flip(dim).cumsum(dim).flip(dim),)
 
 
-@register(samples=[(T(3, 4), 1), (T(5), 0), (T(3, 4), -2), (T(), 0)])
+@register(inplace="cumsum_", samples=[(T(3, 4), 1), (T(5), 0), (T(3, 4), -2), (T(), 0)])
 def cumsum(input, dim, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``."""
     d = _wrap_dim(dim, input._data.ndim)

@@ -202,7 +202,14 @@ class ExpandBackward0(Op):
 
     saves_operands = False
     is_view = True
-    forward = staticmethod(np.broadcast_to)
+
+    @staticmethod
+    def forward(x, shape):
+        if x.size == np.prod(shape, dtype=np.int64) and x.size:
+            # nothing repeats (only sizes of 1 added): a plain, writable view, as torch allows
+            # writing into it (a broadcast view is read-only in NumPy)
+            return x.reshape(shape)
+        return np.broadcast_to(x, shape)
 
     def backward(self, g):
         return (sum_to(g, self.shapes[0]),)
@@ -421,8 +428,12 @@ class FlipBackward0(Op):
 
 @register(samples=[(T(3, 4), (0,)), (T(3, 4), (0, 1)), (T(2, 3, 4), (-1,)), (T(2, 3, 4), (0, 2)),
                    (T(), (0,))])
-def flip(input, *dims) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+def flip(input, *dims, **kwargs) -> Tensor:
+    """Reverse the order of elements along ``dims`` (given as ints, a sequence, or ``dims=``)."""
+    if kwargs:
+        if dims or set(kwargs) != {"dims"}:
+            raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(set(kwargs) - {'dims'}), 'dims')}'")
+        dims = (kwargs["dims"],)
     dims = tuple(_wrap_dim(d, input._data.ndim) for d in _shape_arg(dims))
     for i, d in enumerate(dims):
         if d in dims[:i]:
@@ -736,7 +747,7 @@ class TriuBackward0(TrilBackward0):
         return (g.triu(self._params[0]),)
 
 
-@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1), (T(3, 4), -5), (T(3, 4), 9)])
+@register(inplace="tril_", samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1), (T(3, 4), -5), (T(3, 4), 9)])
 def tril(input, diagonal=0) -> Tensor:
     """The lower triangle (on and below ``diagonal``), zeros elsewhere."""
     if input._data.ndim < 2:
@@ -744,7 +755,7 @@ def tril(input, diagonal=0) -> Tensor:
     return unary(TrilBackward0, input, diagonal)
 
 
-@register(samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1)])
+@register(inplace="triu_", samples=[(T(4, 4),), (T(3, 4), 1), (T(2, 3, 3), -1)])
 def triu(input, diagonal=0) -> Tensor:
     """The upper triangle (on and above ``diagonal``), zeros elsewhere."""
     if input._data.ndim < 2:

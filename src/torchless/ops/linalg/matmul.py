@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
-from ..backend import np
-from ._core import Op, binary, nary, register, sum_to
-from ._samples import T
+from ..._tensor import Tensor
+from ...backend import np
+from .._core import Op, binary, conj_saved, nary, register, sum_to
+from .._samples import T
 
 
 def _blas_ready(a):
@@ -25,6 +25,8 @@ class MmBackward0(Op):
 
     def backward(self, g):
         a, b = self.saved
+        if g._data.dtype.kind == "c":  # complex: the conjugate transposes
+            a, b = conj_saved(a), conj_saved(b)
         return (g.mm(b.t()) if self.needs(0) else None, a.t().mm(g) if self.needs(1) else None)
 
 
@@ -36,6 +38,8 @@ class BmmBackward0(Op):
 
     def backward(self, g):
         a, b = self.saved
+        if g._data.dtype.kind == "c":
+            a, b = conj_saved(a), conj_saved(b)
         return (g.bmm(b.mT) if self.needs(0) else None, a.mT.bmm(g) if self.needs(1) else None)
 
 
@@ -47,6 +51,8 @@ class MvBackward0(Op):
 
     def backward(self, g):
         a, v = self.saved
+        if g._data.dtype.kind == "c":
+            a, v = conj_saved(a), conj_saved(v)
         return (g.outer(v) if self.needs(0) else None, a.t().mv(g) if self.needs(1) else None)
 
 
@@ -58,6 +64,8 @@ class DotBackward0(Op):
 
     def backward(self, g):
         x, y = self.saved
+        if g._data.dtype.kind == "c":
+            x, y = conj_saved(x), conj_saved(y)
         return (g * y if self.needs(0) else None, g * x if self.needs(1) else None)
 
 
@@ -70,6 +78,8 @@ class MatmulBackward0(Op):
     def backward(self, g):
         a, b = self.saved
         sa, sb = self.shapes
+        if g._data.dtype.kind == "c":
+            a, b = conj_saved(a), conj_saved(b)
         ga = sum_to(g.matmul(b.mT), sa) if self.needs(0) else None
         gb = sum_to(a.mT.matmul(g), sb) if self.needs(1) else None
         return ga, gb
@@ -209,7 +219,7 @@ class AddmmBackward0(Op):
         return gm, ga, gb
 
 
-@register(samples=[(T(4), T(3, 2), T(2, 4)), (T(3, 4), T(3, 2), T(2, 4))])
+@register(inplace="addmm_", samples=[(T(4), T(3, 2), T(2, 4)), (T(3, 4), T(3, 2), T(2, 4))])
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``"""
     if mat1._data.ndim != 2 or mat2._data.ndim != 2:
@@ -277,25 +287,83 @@ class EinsumBackward0(Op):
                                  ("ij,j,k->ik", T(2, 3), T(3), T(2)), ("ij->", T(2, 3)),
                                  ("ij,ij->i", [T(2, 3), T(2, 3)])])
 def einsum(equation, *operands) -> Tensor:
-    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)``."""
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", a, b)`` (with ``...``, diagonals such as
+    ``"ii->i"`` and size-1 dims broadcast)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
-    ins = eq.split("->")[0]
-    if "..." in eq:
-        raise RuntimeError("torchless einsum does not support '...' yet; write the dims out")
-    if "->" not in eq:
-        letters = ins.replace(",", "")
-        eq = ins + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for s in eq.split("->")[0].split(","):
-        if len(set(s)) != len(s):
-            raise RuntimeError("torchless einsum does not support repeated subscripts in one operand (diagonals)")
-    if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and len(eq.split("->")[1]) < len(ins):
-        operands = (operands[0].long(),)  # a sum: integers and bools are summed in int64, as by torch.sum
-    try:
-        return nary(EinsumBackward0, tuple(operands), eq)
-    except ValueError:  # (np.einsum: the equation does not fit the operands)
-        raise _einsum_error(eq, operands) from None
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise _einsum_error(eq if arrow else eq + "->", operands)
+    subs, rhs, operands = _expand_ellipsis(subs, rhs if arrow else None, list(operands))
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        if len(s) != t._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                               f"number of dimensions ({t._data.ndim}) for operand {i} and no ellipsis was given")
+    for c in rhs:
+        if rhs.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+    # a letter repeated within an operand: its diagonal
+    for i, s in enumerate(subs):
+        while len(set(s)) != len(s):
+            c = next(c for c in s if s.count(c) > 1)
+            p, q = s.index(c), s.index(c, s.index(c) + 1)
+            t = operands[i]
+            if t._data.shape[p] != t._data.shape[q]:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't match, "
+                                   f"{t._data.shape[p]} != {t._data.shape[q]}")
+            operands[i] = t.diagonal(0, p, q)
+            s = s[:p] + s[p + 1:q] + s[q + 1:] + c
+        subs[i] = s
+    # size-1 dims broadcast against the others of their letter
+    sizes = {}
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        for c, n in zip(s, t._data.shape):
+            seen = sizes.setdefault(c, n)
+            if n != seen:
+                if 1 not in (n, seen):
+                    raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
+                                       f"subscript {c} has size {n} for operand {i} which does not broadcast with "
+                                       f"previously seen size {seen}")
+                sizes[c] = max(n, seen)
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        want = tuple(sizes[c] for c in s)
+        if t._data.shape != want:
+            operands[i] = t.expand(want)
+    for c in rhs:
+        if c not in sizes:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    eq = ",".join(subs) + "->" + rhs
+    if len(operands) == 1 and operands[0]._data.dtype.kind in "biu" and len(rhs) < len(subs[0]):
+        operands = [operands[0].long()]  # a sum: integers and bools are summed in int64, as by torch.sum
+    return nary(EinsumBackward0, tuple(operands), eq)
+
+
+def _expand_ellipsis(subs, rhs, operands):
+    """The subscripts with each ``...`` spelled out in letters of its own (right-aligned, shared by
+    all operands), and the output's (implicit: the ellipsis dims, then the letters seen once, sorted)."""
+    import string
+
+    used = set("".join(subs) + (rhs or ""))
+    spare = [c for c in string.ascii_letters if c not in used]
+    n_ell = 0
+    for s, t in zip(subs, operands):
+        if "..." in s:
+            n_ell = max(n_ell, t._data.ndim - (len(s) - 3))
+    ell = "".join(spare[:n_ell])
+    out = []
+    for s, t in zip(subs, operands):
+        if "..." in s:
+            k = t._data.ndim - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k > 0 else "")
+        out.append(s)
+    if rhs is None:
+        letters = "".join(s.replace("...", "") for s in subs)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return out, rhs, operands
 
 
 def _einsum_error(eq, operands):
