@@ -176,6 +176,12 @@ class Translator:
             return self.rebind(fn)
         if isinstance(fn, types.FunctionType) and module not in _MODULES:
             return self.rebind(fn)
+        if module == "torch._C._nn":  # (F.logsigmoid is torch._C._nn.log_sigmoid: find its F name)
+            import torch.nn.functional as F
+
+            public = next((k for k, v in vars(F).items() if v is fn and not k.startswith("_")), None)
+            if public is not None:
+                return _lookup("nn.functional", public)
         if module in _MODULES:
             path, name = _MODULES[module], fn.__name__
             # torch.linalg.det is named linalg_det (special_erf, fft_fft likewise)

@@ -228,3 +228,26 @@ def _leaves(t):
             out.append(node.variable)
         stack.extend(reversed([n for n, _ in node.next_functions if n is not None]))
     return out
+
+
+@pytest.mark.parametrize("f", [
+    lambda L, x: L.linalg.det(x).abs(),
+    lambda L, x: L.linalg.slogdet(x).sign.imag + L.linalg.slogdet(x).logabsdet,
+    lambda L, x: L.linalg.inv(x).abs().sum(),
+    lambda L, x: L.linalg.solve(x, x.sin()).abs().sum(),
+    lambda L, x: L.linalg.cholesky(x @ x.mH).abs().sum(),
+    lambda L, x: L.linalg.svdvals(x).sum(),
+    lambda L, x: L.linalg.eigvalsh(x + x.mH).sum(),
+    lambda L, x: L.linalg.eigvals(x).abs().sum(),
+    lambda L, x: L.linalg.matrix_exp(x).abs().sum(),
+])
+def test_complex_values_and_grads_match_torch(f):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    xt, xo = torch.tensor(a, requires_grad=True), tl.tensor(a, requires_grad=True)
+    rt, ro = f(torch, xt), f(tl, xo)
+    rt.backward()
+    ro.backward()
+    np.testing.assert_allclose(ro.detach().numpy(), rt.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-8, atol=1e-10)

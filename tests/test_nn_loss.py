@@ -206,3 +206,19 @@ def test_errors():
     raises_like_torch(lambda lib: fn(lib).triplet_margin_with_distance_loss(lib.tensor(X), lib.tensor(X),
                                                                             lib.tensor(X), margin=0.0),
                       "margin must be greater than 0")
+
+
+def test_more_error_contracts():
+    raises_like_torch(lambda lib: lib.nn.functional.cross_entropy(lib.tensor(X), lib.tensor(C), label_smoothing=1.5),
+                      "label_smoothing must be between 0.0 and 1.0")
+    raises_like_torch(lambda lib: lib.nn.functional.cross_entropy(lib.tensor(X), lib.tensor(np.ones((4, 5), np.int64))),
+                      "Expected floating point type for target with class probabilities")
+    raises_like_torch(lambda lib: lib.nn.functional.nll_loss(lib.tensor(X4), lib.tensor(np.zeros((2, 4, 3), np.int64))),
+                      "size mismatch")
+    raises_like_torch(lambda lib: lib.nn.functional.nll_loss(lib.tensor(X4[..., 0]), lib.tensor(np.zeros((2, 3), np.int64))),
+                      "Expected target size")
+    raises_like_torch(lambda lib: lib.nn.functional.nll_loss(lib.tensor(X), lib.tensor(C), weight=lib.tensor([1.0])),
+                      "weight tensor should be defined either for all 5 classes or no classes")
+    raises_like_torch(lambda lib: lib.nn.functional.ctc_loss(lib.tensor(np.zeros((3, 1, 4))), lib.tensor([[1, 2]]),
+                                                             [5], [2]),
+                      "Expected input_lengths to have value at most 3")

@@ -55,7 +55,7 @@ def test_embedding_bag(mode):
         last = lib.nn.functional.embedding_bag(lib.tensor(IDX.reshape(-1)), w, lib.tensor([0, 2, 8]), mode=mode,
                                                include_last_offset=True)
         # (values and gradients; torch's single EmbeddingBagBackward0 node is a composite here)
-        return _grads(lib, two_d, w)[:2], _grads(lib, flat, w)[:2], _grads(lib, last, w)[:2]
+        return _grads(lib, two_d, w), _grads(lib, flat, w), _grads(lib, last, w)
 
     same_as_torch(f)
 
@@ -65,7 +65,7 @@ def test_embedding_bag_per_sample_weights():
         w, psw = _t(lib, EMB), _t(lib, np.linspace(0.1, 0.8, 8))
         out = lib.nn.functional.embedding_bag(lib.tensor(IDX.reshape(-1)), w, lib.tensor([0, 5]), mode="sum",
                                               per_sample_weights=psw)
-        return _grads(lib, out, w, psw)[:2]
+        return _grads(lib, out, w, psw)
 
     same_as_torch(f)
 
@@ -204,3 +204,22 @@ def test_multi_head_attention_forward(need_weights):
         return out, weights, lib.autograd.grad(out.sum(), (tq, tk))
 
     same_as_torch(f)
+
+
+def test_more_error_contracts():
+    def emb(lib):
+        return lib.tensor(EMB)
+
+    raises_like_torch(lambda lib: lib.nn.functional.embedding_bag(lib.tensor([[0, 1]]), emb(lib), mode="mean",
+                                                                  per_sample_weights=lib.tensor([[1.0, 2.0]])),
+                      "per_sample_weights is only supported for mode='sum'")
+    raises_like_torch(lambda lib: lib.nn.functional.embedding_bag(lib.tensor([[0, 1]]), emb(lib), lib.tensor([0])),
+                      "if input is 2D, then offsets has to be None")
+    raises_like_torch(lambda lib: lib.nn.functional.embedding(lib.tensor([0]), emb(lib), padding_idx=9),
+                      "Padding_idx must be within num_embeddings")
+    raises_like_torch(lambda lib: lib.nn.functional.one_hot(lib.tensor([1.0])), "only applicable to index tensor")
+    raises_like_torch(lambda lib: lib.nn.functional.scaled_dot_product_attention(
+        lib.tensor(X), lib.tensor(X), lib.tensor(X), attn_mask=lib.tensor(X), is_causal=True),
+        "Explicit attn_mask should not be set when is_causal=True")
+    raises_like_torch(lambda lib: lib.nn.functional.cosine_similarity(lib.tensor(X), lib.tensor(X), dim=2),
+                      "Dimension out of range")

@@ -56,7 +56,13 @@ GRAD_FN_ALLOWED = {
                                                     "ViewBackward0")},
     "nanquantile": {(g, "SqueezeBackward4") for g in ("LerpBackward1", "UnsqueezeBackward0", "SqueezeBackward1",
                                                        "ViewBackward0")},
+    # torch builds stft from pad / unfold / fft ops; its last node depends on the arguments
+    "stft": {("FftR2CBackward0", "*"), ("FftC2CBackward0", "*"), ("TransposeBackward0", "*"),
+             ("MulBackward0", "*"), ("DivBackward0", "*"), ("ViewAsRealBackward0", "*"), ("SqueezeBackward1", "*")},
 }
+# ops whose float32 results depend on the LAPACK build (pseudo-inverses, least squares, condition
+# numbers of random matrices): compared within float32's rounding of an SVD, 1e-4
+FLOAT32_LAPACK = {"linalg.pinv", "pinverse", "linalg.lstsq", "linalg.cond"}
 
 
 def _torch():
@@ -76,7 +82,8 @@ def test_op_has_samples(name):
     from opinfo_db import covered_names
 
     base = name[:-1] if name.endswith("_") and not name.endswith("__") else name  # (an in-place form)
-    assert base in covered_names(), f"{name} is registered without samples and no OpInfo covers it"
+    assert {name, base, base.rpartition(".")[2]} & covered_names(), (
+        f"{name} is registered without samples and no OpInfo covers it")
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -132,7 +139,8 @@ def test_other_dtypes_match_torch(case, dtype):
     """The same with the float64 operands cast to ``dtype``: result dtype, values, gradients (where
     torch has a kernel for that dtype)."""
     _torch()
-    assert_same_outcome(case[0], plan_for(case), dtype=dtype)
+    loose = dtype == "float32" and case[0] in FLOAT32_LAPACK
+    assert_same_outcome(case[0], plan_for(case), dtype=dtype, **({"atol": 1e-4, "rtol": 1e-4} if loose else {}))
 
 
 # ---- derivatives against central differences --------------------------------------------------

@@ -38,11 +38,22 @@ from .ops.complex import imag, is_conj, is_neg, view_as_real
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update(_namespace(""))
 from . import fft, linalg, masked, nn, random, return_types, signal, special  # registry namespaces
-
-from ._legacy import TYPED as _TYPED, set_default_tensor_type, typename
-from ._runtime import (are_deterministic_algorithms_enabled, backends, finfo, get_num_interop_threads,
-                       get_num_threads, iinfo, is_deterministic_algorithms_warn_only_enabled, is_nonzero,
-                       is_storage, set_num_interop_threads, set_num_threads, use_deterministic_algorithms)
+from ._legacy import TYPED as _TYPED
+from ._legacy import set_default_tensor_type, typename
+from ._runtime import (
+    are_deterministic_algorithms_enabled,
+    backends,
+    finfo,
+    get_num_interop_threads,
+    get_num_threads,
+    iinfo,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_nonzero,
+    is_storage,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 
 globals().update(_TYPED)  # FloatTensor, LongTensor, ...: legacy constructors and isinstance checks
 

@@ -18,7 +18,7 @@ from ._tensor import Tensor, _wrap
 from .backend import np
 
 
-def _construct(dt, args, kwargs, name: str) -> Tensor:
+def _construct(dt, args, kwargs, name: str, any_dtype: bool = False) -> Tensor:
     """torch's legacy constructor: ``(sequence)`` or ``(ndarray)`` or ``(tensor)`` copies the data in
     ``dt``; ``(*sizes)`` or ``(Size)`` makes an uninitialised tensor (zeros here); ``()`` an empty one."""
     kwargs = dict(kwargs)
@@ -34,7 +34,7 @@ def _construct(dt, args, kwargs, name: str) -> Tensor:
     if len(args) == 1 and not isinstance(args[0], int):
         data = args[0]
         if isinstance(data, Tensor):
-            if data._data.dtype != dt.np:
+            if data._data.dtype != dt.np and not any_dtype:
                 raise TypeError(f"expected {dt} (got {data.dtype})")
             return data.detach()  # (the same memory, as torch's)
         if isinstance(data, tuple) and all(isinstance(s, int) for s in data) and type(data).__name__ == "Size":
@@ -52,7 +52,7 @@ def _construct(dt, args, kwargs, name: str) -> Tensor:
 
 def _tensor_new(cls, *args, **kwargs):
     """``torch.Tensor(...)``: the legacy constructor, in the default float dtype."""
-    return _construct(_dtype.DEFAULT.float, args, kwargs, "Tensor")
+    return _construct(_dtype.DEFAULT.float, args, kwargs, "Tensor", any_dtype=True)
 
 
 def _new(self, *args, **kwargs) -> Tensor:

@@ -22,7 +22,7 @@ class finfo:
         self.bits, self.dtype = info.bits, str(dt).split(".")[1] if not dt.is_complex else str(dt.to_real())[6:]
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -info.precision
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "

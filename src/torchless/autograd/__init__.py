@@ -1,11 +1,11 @@
 """torchless.autograd: the reverse-mode engine's public face."""
 
 from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .._legacy import Variable
 from . import function, graph
 from .api import backward, grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .._legacy import Variable
 
 __all__ = ["backward", "grad", "Function", "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError",
            "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "function", "graph"]

@@ -2,7 +2,7 @@
 
 # registration order: the op registry, then the topic files, then what builds on them
 # isort: off
-from . import _core  # noqa: F401
+from . import _core
 from . import elementwise, reduction, shape, indexing, linalg, activation, compare, conversion  # noqa: F401
 from . import pointwise, special, sorting, scan, statistics, scatter, random, complex, fft, nn  # noqa: F401
 from . import windows, calculus, masked  # noqa: F401

@@ -15,7 +15,7 @@ import math
 from .. import _dtype
 from .._tensor import Tensor
 from ..backend import np
-from ._core import Op, binary, broadcast_error, register, unary
+from ._core import OPS, Op, binary, broadcast_error, register, unary
 from ._samples import T
 from .shape import select, t, transpose
 
@@ -164,12 +164,30 @@ def conj(input: Tensor) -> Tensor:
     return out
 
 
-@register(inplace="conj_physical_", samples=[(T(3, 4),)])
+@register(samples=[(T(3, 4),)])
 def conj_physical(input: Tensor) -> Tensor:
     """The complex conjugate, computed right away (a real tensor is returned as it is)."""
     if not _is_complex(input):
         return input
     return unary(ConjPhysicalBackward0, input)
+
+
+class ConjPhysicalBackward1(ConjPhysicalBackward0):
+    """conj_physical_, in place: the gradient is conjugated (passed on as it is for a real tensor)"""
+
+    __slots__ = ()
+    forward = staticmethod(np.conjugate)
+
+
+def conj_physical_(self: Tensor) -> Tensor:
+    """The complex conjugate, in place (recorded as torch records it, also for a real tensor)."""
+    from .inplace import apply_inplace
+
+    return apply_inplace(self, lambda t: unary(ConjPhysicalBackward1, t), "conj_physical_")
+
+
+Tensor.conj_physical_ = conj_physical_
+OPS["conj_physical"].inplace = "conj_physical_"
 
 
 def is_conj(input: Tensor) -> bool:

@@ -194,6 +194,15 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
     return _scatter_into(input, src, lambda t: t[index])
 
 
+def _aten_slice(input, dim=0, start=None, end=None, step=1) -> Tensor:
+    """torch.ops.aten.slice: the view ``start:end:step`` along ``dim``."""
+    d = _wrap_dim(dim, input._data.ndim)
+    return input[(slice(None),) * d + (slice(start, end, step),)]
+
+
+register("ops.aten.slice")(_aten_slice)
+
+
 @register()
 def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
     """``input`` with the strided view ``as_strided(size, stride, storage_offset)`` replaced by ``src``."""
@@ -226,9 +235,7 @@ _VIEWS = {
     "unfold_copy": lambda t, dim, size, step: _unfold(t, dim, size, step),
     "unsqueeze_copy": lambda t, dim: t.unsqueeze(dim), "view_copy": lambda t, *size: t.view(*size),
     "split_with_sizes_copy": lambda t, sizes, dim=0: t.split_with_sizes(sizes, dim),
-    "split_copy": lambda t, size, dim=0: t.split(size, dim), "values_copy": lambda t: t,
     "narrow_copy": lambda t, dim, start, length: t.narrow(dim, start, length),
-    "detach_copy": lambda t: t.detach(),
 }
 for _name, _view in _VIEWS.items():
     globals()[_name] = _copy_of(_name, _view)
@@ -298,7 +305,7 @@ def _zero(input) -> Tensor:
 register("zero_", method=False)(_zero)
 
 
-@register()
+@register(method=False)
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input``."""
     return (other - input * alpha) if alpha != 1 else (other - input)

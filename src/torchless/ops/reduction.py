@@ -493,29 +493,6 @@ class LinalgVectorNormBackward0(Op):
         return (where(out == 0, 0.0, g / out ** (p - 1)) * x.sign() * x.abs() ** (p - 1),)
 
 
-@register(samples=[(T(3, 4),), (T(3, 4), 1, 1), (T(3, 4), 3, 0, True), (T(3, 4), float("inf")),
-                   (T(3, 4), 2, (0, 1)), (T(3, 4), 1.5, -1), (T(),)])
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
-    """The vector p-norm over ``dim`` (all elements by default; "fro" is the 2-norm)."""
-    if p == "fro" or p is None:
-        p = 2
-    if isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} is not supported; use a number")  # noqa: TRY004  (as torch raises)
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {input.dtype.name.capitalize()}")
-    p = float(p)
-    dims = dims_of(dim, input._data.ndim)
-    if p in (math.inf, -math.inf) and input._data.size == 0:  # (max and min have no identity)
-        if dim is None:
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
-                               "operation does not have an identity")
-        for d in dims:
-            if input._data.shape[d] == 0:  # (torch's message lacks the space after the dim)
-                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on the dimension {d}because "
-                                   "this dimension is empty and the operation does not have an identity")
-    return unary(LinalgVectorNormBackward0, input, p, dims, keepdim)
-
-
 class LogsumexpBackward0(Op):
     """logsumexp: d/dx = exp(x - out) (conjugated for complex x)"""
 

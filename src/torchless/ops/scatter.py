@@ -238,9 +238,9 @@ def _reduce_grads(node, g, x, src, out, dim, index, reduce, include_self):
             gs = (g * out).gather(dim, idx) / src
     else:  # amax, amin: the gradient is shared evenly by the values equal to the result
         hit_src = _const((src._data == GatherBackward0.forward(out._data, dim, index)).astype(g._data.dtype))
-        scattered = _scattered(xshape, dim, index)
-        hit_self = (x._data == out._data) if include_self else np.ones(xshape, dtype=bool)
-        hit_self = _const((hit_self | ~scattered if include_self else ~scattered).astype(g._data.dtype))
+        untouched = ~_scattered(xshape, dim, index)  # (where out is self's value, whatever include_self)
+        hit_self = (x._data == out._data) | untouched if include_self else untouched
+        hit_self = _const(hit_self.astype(g._data.dtype))
         count = hit_self.scatter_add(dim, idx, hit_src)
         share = g / count
         gx, gs = share * hit_self, share.gather(dim, idx) * hit_src

@@ -6,6 +6,8 @@ Each is a plain function of ops that have derivative rules, so none needs a rule
 
 from __future__ import annotations
 
+import itertools
+
 from .._tensor import Tensor, _wrap_dim
 from ._core import register
 from .shape import cat, chunk, flip, narrow, split
@@ -113,7 +115,7 @@ def tensor_split(input, indices_or_sections, dim=0) -> tuple:
     else:
         cuts = [0, *[int(i) for i in indices_or_sections], size]
         bounds = [(min(max(a if a >= 0 else a + size, 0), size), min(max(b if b >= 0 else b + size, 0), size))
-                  for a, b in zip(cuts[:-1], cuts[1:])]
+                  for a, b in itertools.pairwise(cuts)]
     return tuple(narrow(input, d, a, max(b - a, 0)) for a, b in bounds)
 
 
@@ -240,3 +242,26 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     if swap:  # ("xy": the first two inputs swapped for the grids, and their grids swapped back)
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
+
+
+@register("_chunk_cat", method=False)
+def _chunk_cat(tensors, dim: int, num_chunks: int) -> Tensor:
+    """Each tensor cut into ``num_chunks`` equal chunks along ``dim`` (zero-padded at the end),
+    each chunk flattened from ``dim`` on, and the tensors' chunks laid side by side:
+    shape ``(*leading, num_chunks, total)``."""
+    ts = _check_sequence("_chunk_cat", tensors)
+    d = _wrap_dim(dim, ts[0]._data.ndim)
+    if num_chunks < 1:
+        raise RuntimeError(f"_chunk_cat expects a positive num_chunks, got {num_chunks}")
+    lead = ts[0]._data.shape[:d]
+    parts = []
+    for t in ts:
+        if t._data.shape[:d] != lead:
+            raise RuntimeError("_chunk_cat expects the tensors to share their sizes before dim")
+        size = t._data.shape[d]
+        padded = -(-size // num_chunks) * num_chunks
+        if padded != size:
+            pad = t.new_zeros(lead + (padded - size,) + t._data.shape[d + 1:])
+            t = cat((t, pad), d)
+        parts.append(t.reshape(*lead, num_chunks, -1))
+    return cat(parts, d + 1)

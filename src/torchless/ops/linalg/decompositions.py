@@ -26,6 +26,7 @@ from ._common import (
     eye_like,
     mH,
     multi,
+    named,
 )
 
 _slogdet = return_types.make("slogdet", "sign logabsdet")
@@ -134,14 +135,15 @@ class LinalgDetBackward0(Op):
         if A._data.size == 0:
             return (A * 0,)
         det = self.out
-        gd = g * det
+        cplx = A._data.dtype.kind == "c"
+        gd = g * (det.conj() if cplx else det)
         if np.all(np.abs(det._data) > 100 * np.finfo(A._data.dtype).eps):
             from .solvers import solve
 
             return (solve(mH(A), diag_embed(gd.unsqueeze(-1).expand(A.shape[:-1]))),)
         # the adjugate of a singular A (Higham): U diag(prod of the other singular values) Vh
         U, S, Vh = svd(A)
-        alpha = (det_(U) * det_(Vh)) * g
+        alpha = (det_(U) * det_(Vh)).conj() * g if cplx else (det_(U) * det_(Vh)) * g
         # d prod(S) / dS_i: the product of the others
         n = S.shape[-1]
         others = (S.unsqueeze(-2) * (1 - eye_like(S, n)) + eye_like(S, n)).prod(-1)
@@ -175,12 +177,20 @@ class LinalgSlogdetBackward0(MultiOp):
         return np.asarray(sign), np.asarray(logabs)
 
     def backward(self, g_sign, g_logabs):
-        if g_logabs is None:
-            return (None,)
         (A,) = self.saved
+        cplx = A._data.dtype.kind == "c"
+        if g_logabs is None and (g_sign is None or not cplx):
+            return (None,)
         from .solvers import solve
 
-        return (solve(mH(A), diag_embed(g_logabs.unsqueeze(-1).expand(A.shape[:-1]))),)
+        g = g_logabs
+        if cplx:  # the phase's gradient: (g_abs - i Im(conj(g_sign) sign)) A^{-H}
+            g = g.to(A.dtype) if g is not None else None
+            if g_sign is not None:
+                sign = self.outs[0].detach()
+                phase = (g_sign.conj() * sign).imag * -1j
+                g = phase if g is None else g + phase
+        return (solve(mH(A), diag_embed(g.unsqueeze(-1).expand(A.shape[:-1]))),)
 
 
 @register("linalg.slogdet", samples=[(T(3, 3),), (T(2, 3, 3),)])
@@ -656,7 +666,9 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
                            f"torch.linalg.lu_factor. Got {LU_pivots.dtype}")
     P, L, U = unpack_lu(LU_data, LU_pivots._data, unpack_data, unpack_pivots)
     empty = const(np.zeros((0,), LU_data._data.dtype))
-    return _lu_unpack(P if P is not None else empty, L if L is not None else empty, U if U is not None else empty)
+    L = named(L, "LuUnpackBackward0") if L is not None else empty
+    U = named(U, "LuUnpackBackward0") if U is not None else empty
+    return _lu_unpack(P if P is not None else empty, L, U)
 
 
 # ---- geqrf (Householder reflectors), householder_product, ormqr --------------------------------
@@ -704,7 +716,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         Q = Q - tau[..., i:i + 1].unsqueeze(-1) * v.matmul(mH(v).matmul(Q))
     if k == 0:  # (still a function of A, as torch's result is)
         Q = Q + A * 0
-    return Q
+    return named(Q, "LinalgHouseholderProductBackward0")
 
 
 @register("orgqr", samples=[])
@@ -732,7 +744,7 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
             C = C - t * v.matmul(mH(v).matmul(C))
         else:
             C = C - t * C.matmul(v).matmul(mH(v))
-    return C
+    return named(C, "OrmqrBackward0")
 
 
 # ---- randomized low-rank SVD and PCA (Halko, Martinsson & Tropp 2009) ----------------------------

@@ -169,8 +169,8 @@ def cond(A: Tensor, p=None) -> Tensor:
         s = svdvals(A)
         if A._data.size == 0:
             return s.sum(-1)
-        ratio = s[..., 0] / s[..., -1]
-        return ratio if p != -2 else s[..., -1] / s[..., 0]
+        big, small = s[..., :1], s[..., -1:]
+        return (big / small if p != -2 else small / big).squeeze(-1)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     check_matrix(f"linalg.cond(ord={p})", A, square=True)

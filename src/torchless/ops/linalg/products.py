@@ -16,7 +16,10 @@ from .matmul import bmm, dot, matmul, mm, mv, outer
 
 
 def _scaled_sum(input: Tensor, prod: Tensor, beta, alpha) -> Tensor:
-    """beta * input + alpha * prod, with input ignored (nan included) where beta is 0, as torch does."""
+    """beta * input + alpha * prod, with input ignored (nan included) where beta is 0, as torch does
+    (for integer tensors the scalars are truncated to integers first)."""
+    if prod._data.dtype.kind in "iu":
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:
@@ -93,7 +96,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     sa, sb = a._data.shape, b._data.shape
     a = a.reshape(tuple(itertools.chain.from_iterable((s, 1) for s in sa)))
     b = b.reshape(tuple(itertools.chain.from_iterable((1, s) for s in sb)))
-    return (a * b).reshape(tuple(x * y for x, y in zip(sa, sb)))
+    return named((a * b).reshape(tuple(x * y for x, y in zip(sa, sb))), "UnsafeViewBackward0")
 
 
 @register(method=False, samples=[(T(2, 3, 4), T(3, 4, 5)), (T(2, 3), T(3, 2), 1), (T(3, 4), T(4, 3), ([0, 1], [1, 0])),
@@ -182,7 +185,7 @@ def multi_dot(tensors) -> Tensor:
         return out.squeeze(0)
     if last == 1:
         return out.squeeze(-1)
-    return out
+    return named(out, "ViewBackward0")
 
 
 def _order(p):

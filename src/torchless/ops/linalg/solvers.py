@@ -272,7 +272,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     """torch.triangular_solve (deprecated): (X, A.clone()) with op(A) X = b, op(A) = A^T with ``transpose``."""
     M = A.mT if transpose else A
     X = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
-    return _triangular_solve(X, A.clone())
+    return _triangular_solve(named(X, "TriangularSolveBackward0"), A.clone())
 
 
 # ---- cholesky_solve, cholesky_inverse -----------------------------------------------------------
@@ -349,16 +349,17 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     P, _, _ = unpack_lu(LU, pivots._data, unpack_data=False)
     if left and not adjoint:  # X = U^{-1} L^{-1} P^T B
         Y = solve_triangular(LU, P.mT.matmul(B), upper=False, unitriangular=True)
-        return solve_triangular(LU, Y, upper=True)
+        return named(solve_triangular(LU, Y, upper=True), "LinalgLuSolveBackward0")
     if left:  # A^H X = B: X = P L^{-H} U^{-H} B
         Y = solve_triangular(mH(LU), B, upper=False)
-        return P.matmul(solve_triangular(mH(LU), Y, upper=True, unitriangular=True))
+        return named(P.matmul(solve_triangular(mH(LU), Y, upper=True, unitriangular=True)), "LinalgLuSolveBackward0")
     if not adjoint:  # X P L U = B: X = B U^{-1} L^{-1} P^T
         Y = solve_triangular(LU, B, upper=True, left=False)
-        return solve_triangular(LU, Y, upper=False, left=False, unitriangular=True).matmul(P.mT)
+        X = solve_triangular(LU, Y, upper=False, left=False, unitriangular=True).matmul(P.mT)
+        return named(X, "LinalgLuSolveBackward0")
     # X U^H L^H P^T = B: X = B P L^{-H} U^{-H}
     Y = solve_triangular(mH(LU), B.matmul(P), upper=True, left=False, unitriangular=True)
-    return solve_triangular(mH(LU), Y, upper=False, left=False)
+    return named(solve_triangular(mH(LU), Y, upper=False, left=False), "LinalgLuSolveBackward0")
 
 
 @register("lu_solve", samples=[])
@@ -474,7 +475,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None) -> tuple:
         X = X.squeeze(-1)
     rank_t = const(rank) if driver != "gels" else const(np.zeros((0,), np.int64))
     sv = const(s) if driver in ("gelsd", "gelss") else empty
-    return _lstsq(named(X, "LinalgLstsqBackward0"), residuals, rank_t, sv)
+    return _lstsq(named(X, "LinalgLstsqBackward0"), named(residuals, "LinalgLstsqBackward0"), rank_t, sv)
 
 
 # ---- tensorinv, tensorsolve -------------------------------------------------------------------
@@ -520,7 +521,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
                               f"a {A._data.ndim}-D tensor"))
     if n == 0:  # (a function of A with a zero gradient, as torch's)
         eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy()
-        return A * 0 + const(eye) if A._data.dtype.kind in "fc" else const(eye)
+        return named(A * 0 + const(eye), "CopyBackwards") if A._data.dtype.kind in "fc" else const(eye)
     if n < 0:
         check_float(name, A)
         A, n = inv(A), -n

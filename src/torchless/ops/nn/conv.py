@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from ..._grad_mode import _grad_enabled
 from ..._tensor import Tensor
 from ...backend import np
 from .._core import Op, nary, register
@@ -71,21 +72,27 @@ def _columns(x, kernel, stride, padding, dilation, groups, out=None):
     return cols.reshape(groups, c // groups * math.prod(kernel), n * math.prod(out)), out
 
 
-def _conv(x, w, stride, padding, dilation, groups):
-    """Convolution (cross-correlation, as torch's) of x (N, C, *size) by w (O, C/groups, *k)."""
+def _conv(x, w, stride, padding, dilation, groups, keep=None):
+    """Convolution (cross-correlation, as torch's) of x (N, C, *size) by w (O, C/groups, *k)
+    (its columns left in ``keep``, a dict, for the weight gradient to reuse)."""
     cols, out = _columns(x, w.shape[2:], stride, padding, dilation, groups)
+    if keep is not None:
+        keep["cols"] = cols
     o, n = w.shape[0], x.shape[0]
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols) if groups > 1 else w.reshape(o, -1) @ cols[0]
+    ck = cols.shape[1]
+    y = np.matmul(w.reshape(groups, o // groups, ck), cols) if groups > 1 else w.reshape(o, ck) @ cols[0]
     # (groups, O/groups, N * L): one GEMM per group
-    return np.ascontiguousarray(y.reshape(o, n, -1).swapaxes(0, 1)).reshape((n, o) + out)
+    return np.ascontiguousarray(y.reshape(o, n, math.prod(out)).swapaxes(0, 1)).reshape((n, o) + out)
 
 
-def _conv_weight(x, g, kernel, stride, padding, dilation, groups):
+def _conv_weight(x, g, kernel, stride, padding, dilation, groups, cols=None):
     """d/dw of conv(x, w) for the output gradient g (N, O, *out): gw[o, c, k] = sum over n, i of
     x_padded[n, c, i*stride + k*dilation] g[n, o, i], one GEMM per group with x's columns."""
-    cols, _ = _columns(x, kernel, stride, padding, dilation, groups, g.shape[2:])
+    if cols is None:
+        cols, _ = _columns(x, kernel, stride, padding, dilation, groups, g.shape[2:])
     n, o = g.shape[:2]
-    gm = np.ascontiguousarray(g.reshape(n, o, -1).swapaxes(0, 1)).reshape(groups, o // groups, -1)
+    positions = math.prod(g.shape[2:])
+    gm = np.ascontiguousarray(g.reshape(n, o, positions).swapaxes(0, 1)).reshape(groups, o // groups, n * positions)
     gw = np.matmul(gm, cols.transpose(0, 2, 1)) if groups > 1 else gm[0] @ cols[0].T  # (groups, O/g, C/g * K)
     return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
 
@@ -141,18 +148,18 @@ class ConvolutionBackward0(Op):
     save_when = ((1,), (0,), ())
 
     @staticmethod
-    def forward(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
+    def forward(x, w, b, stride, padding, dilation, transposed, output_padding, groups, keep):
         if transposed:
             out = _conv_transpose(x, w, stride, padding, dilation, groups, output_padding)
         else:
-            out = _conv(x, w, stride, padding, dilation, groups)
+            out = _conv(x, w, stride, padding, dilation, groups, keep)
         if b is not None:
             out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
 
     def backward(self, g):
         x, w, _ = self.saved
-        stride, padding, dilation, transposed, _, groups = self._params
+        stride, padding, dilation, transposed, _, groups, keep = self._params
         sx, sw, _ = self.shapes
         gx = gw = gb = None
         if self.needs(0):
@@ -162,8 +169,9 @@ class ConvolutionBackward0(Op):
                 gx = convolution(g, w, None, stride, padding, dilation, True,
                                  _fill(sx[2:], g.shape[2:], sw[2:], stride, padding, dilation), groups)
         if self.needs(1):
+            cols = keep.pop("cols", None) if keep else None  # (the forward's columns, used once)
             gw = (_weight_grad(g, x, sw, stride, padding, dilation, groups) if transposed
-                  else _weight_grad(x, g, sw, stride, padding, dilation, groups))
+                  else _weight_grad(x, g, sw, stride, padding, dilation, groups, cols))
         if self.needs(2):
             gb = g.sum((0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
@@ -190,12 +198,12 @@ class ConvolutionBackwardWeight(Op):
     save_when = ((1,), (0,))
 
     @staticmethod
-    def forward(x, g, kernel, stride, padding, dilation, groups):
-        return _conv_weight(x, g, kernel, stride, padding, dilation, groups)
+    def forward(x, g, kernel, stride, padding, dilation, groups, cols):
+        return _conv_weight(x, g, kernel, stride, padding, dilation, groups, cols)
 
     def backward(self, gg):
         x, g = self.saved
-        kernel, stride, padding, dilation, groups = self._params
+        kernel, stride, padding, dilation, groups, _ = self._params
         sx, sg = self.shapes
         nd = len(kernel)
         gx = gg_ = None
@@ -207,9 +215,12 @@ class ConvolutionBackwardWeight(Op):
         return gx, gg_
 
 
-def _weight_grad(x, g, wshape, stride, padding, dilation, groups):
+def _weight_grad(x, g, wshape, stride, padding, dilation, groups, cols=None):
     """d/dw of conv(x, w): gw[o, c, k] = sum over n, i of x_padded[n, c, i*stride + k*dilation] g[n, o, i]."""
-    return nary(ConvolutionBackwardWeight, (x, g), tuple(wshape[2:]), stride, padding, dilation, groups)
+    gw = nary(ConvolutionBackwardWeight, (x, g), tuple(wshape[2:]), stride, padding, dilation, groups, cols)
+    if cols is not None and gw.grad_fn is not None:
+        gw.grad_fn._params = gw.grad_fn._params[:-1] + (None,)  # (a recorded node keeps no columns alive)
+    return gw
 
 
 # ---- argument checks and the public functions --------------------------------------------------
@@ -309,7 +320,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
     nd = weight.ndim - 2
     return nary(ConvolutionBackward0, (input, weight, bias), _tuple(stride, nd, "stride"),
                 _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation"), bool(transposed),
-                _tuple(output_padding, nd, "output_padding"), int(groups))
+                _tuple(output_padding, nd, "output_padding"), int(groups), None)
 
 
 def _batched(input, nd, name):
@@ -348,7 +359,10 @@ def _conv_nd(nd, name, input, weight, bias, stride, padding, dilation, groups):
         padding = _tuple(padding, nd, "padding")
     zeros = (0,) * nd
     _check(input, weight, bias, stride, padding, dilation, False, zeros, groups)
-    out = nary(ConvolutionBackward0, (input, weight, bias), stride, padding, dilation, False, zeros, int(groups))
+    # the weight gradient reuses the forward's columns (one im2col copy fewer per step)
+    keep = {} if weight.requires_grad and _grad_enabled.get() else None
+    out = nary(ConvolutionBackward0, (input, weight, bias), stride, padding, dilation, False, zeros, int(groups),
+               keep)
     return out.squeeze(0) if unbatched else out
 
 
@@ -362,7 +376,7 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
     args = (_tuple(stride, nd, "stride"), _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation"), True,
             _tuple(output_padding, nd, "output_padding"), int(groups))
     _check(input, weight, bias, *args)
-    out = nary(ConvolutionBackward0, (input, weight, bias), *args)
+    out = nary(ConvolutionBackward0, (input, weight, bias), *args, None)
     return out.squeeze(0) if unbatched else out
 
 

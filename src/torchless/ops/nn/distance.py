@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..._tensor import Tensor, _wrap, _wrap_dim
 from ...backend import np
 from .._core import register, unary
-from ..reduction import LinalgVectorNormBackward0, dims_of, norm
+from ..linalg.norms import norm
+from ..reduction import LinalgVectorNormBackward0, dims_of
 from ..shape import broadcast_tensors
 
 

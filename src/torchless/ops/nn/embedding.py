@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from ..._tensor import Tensor, _wrap
 from ...backend import np
-from .._core import Op, register, unary
+from .._core import Op, add_reduce, nary, register, unary
 from .._samples import I
-from ..elementwise import where
 
 
 def _const(a) -> Tensor:
@@ -121,7 +120,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
             f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
             f"(got mode='{mode}'). Please open a feature request on the Pytorch GitHub.")
     idx = input._data
-    n_rows, d = weight._data.shape
+    n_rows = weight._data.shape[0]
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
@@ -130,7 +129,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
         starts = np.arange(b) * length
         ends = starts + length
         flat = idx.reshape(-1)
-        psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
@@ -142,7 +140,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
             starts, ends = off[:-1], off[1:]
         else:
             starts, ends = off, np.append(off[1:], idx.size)
-        psw = per_sample_weights
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     _check_indices(flat, n_rows)
@@ -159,22 +156,67 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, no
     table = flat[pos] if flat.size else np.zeros(pos.shape, np.int64)
     if pad is not None:
         mask = mask & (table != pad)
-    rows = embedding(_const(table.astype(np.int64)), weight) if width else None
-    if width == 0:
-        return weight.sum(0, keepdim=True).expand(b, d) * 0
-    m = _const(mask[:, :, None])
-    if mode == "max":
-        big = where(m, rows, float("-inf")).amax(1)
-        return where(_const(mask.any(1)[:, None]), big, 0.0)
-    picked = where(m, rows, 0.0)
-    if psw is not None:
-        w = psw.reshape(-1).index_select(0, _const(pos.reshape(-1))).reshape(b, width, 1)
-        picked = picked * w
-    out = picked.sum(1)
-    if mode == "mean":
-        counts = np.maximum(mask.sum(1), 1).astype(weight._data.dtype)
-        out = out / _const(counts[:, None])
-    return out
+    table = table.astype(np.int64)
+    scale = np.ones(table.shape, weight._data.dtype)
+    if scale_grad_by_freq and mode != "max":  # (each index's gradient divided by its count in the input)
+        counts = np.bincount(flat.reshape(-1).astype(np.int64), minlength=n_rows)
+        scale = (scale / counts[table]).astype(weight._data.dtype)
+    psw_flat = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
+    return nary(EmbeddingBagBackward0, (weight, psw_flat), table, mask, pos, mode, scale)
+
+
+class EmbeddingBagBackward0(Op):
+    """embedding_bag: each bag's gradient goes back to its rows (times the sample weight, over the
+    count for "mean", to the maximal row per column for "max"); a sample weight's gradient is
+    g . weight[row]"""
+
+    @staticmethod
+    def forward(w, psw, table, mask, pos, mode, scale):
+        b, width = table.shape
+        if width == 0:
+            return np.zeros((b, w.shape[1]), w.dtype)
+        rows = w[table]  # (b, width, d)
+        if mode == "max":
+            big = np.where(mask[:, :, None], rows, -np.inf).max(1)
+            return np.where(mask.any(1)[:, None], big, 0).astype(w.dtype, copy=False)
+        coef = mask.astype(w.dtype)
+        if psw is not None:
+            coef = coef * psw[pos]
+        out = add_reduce(rows * coef[:, :, None], 1)
+        if mode == "mean":
+            out = out / np.maximum(mask.sum(1), 1)[:, None]
+        return out.astype(w.dtype, copy=False)
+
+    def backward(self, g):
+        w, psw = self.saved
+        table, mask, pos, mode, scale = self._params
+        b, width = table.shape
+        n, d = w.shape
+        dt = g._data.dtype
+        gw = gp = None
+        if self.needs(0):
+            zeros = _const(np.zeros((n, d), dt))
+            if mode == "max":
+                wd = w._data
+                best = np.where(mask[:, :, None], wd[table], -np.inf).argmax(1)  # (b, d): the slot per column
+                rows = np.take_along_axis(table, best, 1) if width else np.zeros((b, d), np.int64)
+                keep = _const(mask.any(1)[:, None].astype(dt))
+                gw = zeros.scatter_add(0, _const(rows), g * keep)
+            else:
+                coef = _const((mask * scale).astype(dt))
+                if psw is not None:
+                    coef = coef * psw.index_select(0, _const(pos.reshape(-1))).reshape(b, width)
+                if mode == "mean":
+                    coef = coef / _const(np.maximum(mask.sum(1), 1)[:, None].astype(dt))
+                contrib = (g.unsqueeze(1) * coef.unsqueeze(2)).reshape(b * width, d)
+                idx = _const(np.broadcast_to(table.reshape(-1, 1), (b * width, d)).copy())
+                gw = zeros.scatter_add(0, idx, contrib)
+        if self.needs(1):
+            rows = w.index_select(0, _const(table.reshape(-1))).reshape(b, width, d)
+            per_slot = (g.unsqueeze(1) * rows).sum(2) * _const(mask.astype(dt))
+            gp = _const(np.zeros(tuple(psw.shape), dt)).scatter_add(0, _const(pos.reshape(-1)),
+                                                                    per_slot.reshape(-1))
+        return gw, gp
 
 
 @register("nn.functional.one_hot", differentiable=False, samples=[(I([0, 2, 1]),), (I([[1, 0], [3, 2]]), 5)])

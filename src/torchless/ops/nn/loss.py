@@ -386,6 +386,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         raise ValueError(f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "
                          f"({td.shape[0] if td.ndim else 1}).")
     c = xd.shape[1] if xd.ndim > 1 else xd.shape[0]
+    if xd.ndim == 4 and td.shape != xd.shape[:1] + xd.shape[2:]:  # (torch's 2-D kernel words it so)
+        raise RuntimeError(f"size mismatch (got input: {list(xd.shape)} , target: {list(td.shape)}")
     if xd.ndim > 2 and td.shape != xd.shape[:1] + xd.shape[2:]:
         raise RuntimeError(f"Expected target size {list(xd.shape[:1] + xd.shape[2:])}, got {list(td.shape)}")
     if xd.ndim == 1 and td.ndim > 1 or xd.ndim == 2 and td.ndim != 1:

@@ -14,8 +14,6 @@ from ...backend import np
 from .._core import Op, nary, register
 from .._samples import T
 
-_EMPTY = np.zeros(0)
-
 
 def _const(a) -> Tensor:
     return _wrap(np.asarray(a), None)
@@ -388,7 +386,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 @register("nn.functional.normalize")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim``."""
-    from ..reduction import norm
+    from ..linalg.norms import norm
 
     d = _wrap_dim(dim, input.ndim) if input.ndim else None
     denom = norm(input, p, d, True).clamp_min(eps).expand_as(input)

@@ -22,7 +22,7 @@ from .spatial import _named, resample
 
 # ---- gathers by flat index within each plane --------------------------------------------------
 def _flat(a, nd):
-    return a.reshape(a.shape[: a.ndim - nd] + (-1,))
+    return a.reshape(a.shape[: a.ndim - nd] + (math.prod(a.shape[a.ndim - nd :]),))
 
 
 class TakeFlat(Op):
@@ -162,17 +162,26 @@ def _max_indices(x, kernel, stride, padding, dilation, out):
     origin = sum(st * step for st, step in zip(starts, steps))  # each window's first element (maybe padding)
     offsets = list(np.ndindex(*kernel))
     shifts = [sum(k * d * step for k, d, step in zip(offs, dilation, steps)) for offs in offsets]
-    best = win[(Ellipsis,) + offsets[0]].copy()
-    for offs in offsets[1:]:
-        np.maximum(best, win[(Ellipsis,) + offs], out=best)  # (NaN propagates, as torch's max does)
-    code = np.zeros(best.shape, dtype=np.uint8 if len(offsets) < 256 else np.int64)  # which kernel offset
-    for j in range(len(offsets) - 1, -1, -1):  # the first offset holding the max wins
-        np.copyto(code, j, where=win[(Ellipsis,) + offsets[j]] == best)
+    if len(offsets) <= 16:  # the windows' elements, one contiguous plane per kernel offset
+        planes = np.stack([win[(Ellipsis,) + offs] for offs in offsets])
+        best = planes.max(0)  # (NaN propagates, as torch's max does)
+    else:
+        planes = [win[(Ellipsis,) + offs] for offs in offsets]
+        best = planes[0].copy()
+        for plane in planes[1:]:
+            np.maximum(best, plane, out=best)
+    # which kernel offset holds the max, the first one winning: the count of leading offsets that
+    # do not hold it (plain boolean passes; a masked copy per offset would be 30x slower)
+    missed = planes[0] != best
+    code = missed.astype(np.intp)
+    for plane in planes[1:-1]:
+        missed &= plane != best
+        code += missed
     if best.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():
-            for j, offs in enumerate(offsets):
-                np.copyto(code, j, where=nan & np.isnan(win[(Ellipsis,) + offs]))
+            for j in range(len(offsets)):
+                np.copyto(code, j, where=nan & np.isnan(planes[j]))
     idx = origin + np.array(shifts, dtype=np.int64)[code]
     low = best == lowest
     if any(p for p, _ in pads) and low.any():  # all lowest: torch points at the window's first real element
@@ -464,13 +473,13 @@ class MaxUnpoolBackward(Op):
     def forward(x, idx, plane):
         lead = x.shape[:2]
         size = math.prod(plane)
-        fi = idx.reshape(lead + (-1,))
+        fi = idx.reshape(lead + (math.prod(idx.shape[2:]),))
         if fi.size and (fi.min() < 0 or fi.max() >= size):
             bad = fi[(fi < 0) | (fi >= size)][0]
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                                f"{'x'.join(map(str, plane))}")
         out = np.zeros(lead + (size,), dtype=x.dtype)
-        np.put_along_axis(out, fi, x.reshape(lead + (-1,)), -1)
+        np.put_along_axis(out, fi, x.reshape(fi.shape), -1)
         return out.reshape(lead + tuple(plane))
 
     def backward(self, g):

@@ -585,26 +585,29 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return unary(ChannelShuffleBackward0, input, int(groups))
 
 
-class NativeChannelShuffleBackward0(ChannelShuffleBackward0):
-    """native_channel_shuffle: torch defines no derivative for it"""
+def _no_derivative(self, g):
+    raise RuntimeError("derivative for aten::native_channel_shuffle is not implemented")
 
-    __slots__ = ()
 
-    def backward(self, g):
-        raise RuntimeError("derivative for aten::native_channel_shuffle is not implemented")
+# torch records an op it has no derivative for as a node named NotImplemented, which raises in backward
+_NativeChannelShuffle = type("NotImplemented", (ChannelShuffleBackward0,),
+                             {"__slots__": (), "backward": _no_derivative,
+                              "__doc__": "native_channel_shuffle: no derivative (as in torch)"})
 
 
 def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """channel_shuffle without a derivative (torch's native_channel_shuffle)."""
     channel_shuffle(input.detach(), groups)  # (its argument checks)
-    return unary(NativeChannelShuffleBackward0, input, int(groups))
+    return unary(_NativeChannelShuffle, input, int(groups))
 
 
 for _name, _f in (("pixel_shuffle", pixel_shuffle), ("pixel_unshuffle", pixel_unshuffle),
                   ("channel_shuffle", channel_shuffle)):
     register(_name, method=False)(_f)
-register("native_channel_shuffle", method=False, samples=[(T(2, 4, 3), 2)])(native_channel_shuffle)
-register("nn.functional.native_channel_shuffle", samples=[(T(2, 6, 2, 2), 3)])(native_channel_shuffle)
+register("native_channel_shuffle", method=False, differentiable=False, samples=[(T(2, 4, 3), 2)])(
+    native_channel_shuffle)
+register("nn.functional.native_channel_shuffle", differentiable=False, samples=[(T(2, 6, 2, 2), 3)])(
+    native_channel_shuffle)
 
 
 # ---- affine_grid and grid_sample ----------------------------------------------------------------------
@@ -638,6 +641,7 @@ def _affine_grid(theta, size, align_corners):
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if align_corners is None:
+        _warn_align_corners()
         align_corners = False
     dt = theta._data.dtype
     axes = [_base_coords(n, align_corners, dt) for n in reversed(size[2:])]  # x (width) first
@@ -664,7 +668,7 @@ class AffineGridGeneratorBackward0(Op):
 
         base, _ = self._params
         n, nd = self.shapes[0][0], base.shape[1] - 1
-        return (g.reshape(n, -1, nd).transpose(1, 2).matmul(from_numpy(base.astype(g._data.dtype))),)
+        return (g.reshape(n, base.shape[0], nd).transpose(1, 2).matmul(from_numpy(base.astype(g._data.dtype))),)
 
 
 @register("affine_grid_generator", method=False, samples=[(T(2, 2, 3), [2, 3, 4, 5], False)])
@@ -864,7 +868,17 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if padding_mode not in _PADDING_NAMES:
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        _warn_align_corners()
     return _grid_sampler(input, grid, mode, padding_mode, bool(align_corners))
+
+
+def _warn_align_corners():
+    import warnings
+
+    warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.", UserWarning, stacklevel=3)
 
 
 @register("grid_sampler", method=False, samples=[(T(1, 2, 4, 5), T(1, 3, 2, 2, lo=-1.2, hi=1.2), 0, 0, False),
