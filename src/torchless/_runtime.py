@@ -79,6 +79,20 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _SETTINGS["warn_only"]
 
 
+def set_default_device(device) -> None:
+    """``torch.set_default_device``: None or the CPU is accepted (tensors are made there anyway);
+    any other device is checked as a ``device=`` argument, which raises where it is unusable."""
+    from ._device import as_device
+
+    as_device(device)
+
+
+def get_default_device():
+    from ._device import CPU
+
+    return CPU
+
+
 def is_storage(obj) -> bool:
     """torchless has no separate storage objects."""
     return False

@@ -380,6 +380,7 @@ def _inplace_view(name: str, view):
         track = check_inplace(self)
         out = view(self, *args, **kwargs)
         self._data = out._data
+        self._bump()
         if track:
             rebase(self, out.grad_fn)
         return self

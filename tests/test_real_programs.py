@@ -1,0 +1,41 @@
+"""Regression tests for gaps found by running real PyTorch programs (examples/real/run.py)."""
+
+from __future__ import annotations
+
+import pytest
+from torch_compare import same_as_torch
+
+
+@pytest.mark.parametrize("exponent", [1, 2, 3])
+def test_pow_double_backward_keeps_graph(exponent):
+    # examples/real/lpbfgs_second_derivative.py: d2/dx2 (x**2) through autograd.grad(create_graph=True)
+    # is a constant 2, but torch's result stays connected to x (grad_fn=<MulBackward0>)
+    def f(lib):
+        x = lib.ones(3, 4).requires_grad_(True) * 2
+        y = x ** exponent
+        w = lib.ones(3, 4)
+        (d,) = lib.autograd.grad(y, x, w, create_graph=True)
+        (d2,) = lib.autograd.grad(d, x, w, create_graph=True)
+        return d, d2, d2.grad_fn is None, type(d2.grad_fn).__name__
+
+    same_as_torch(f)
+
+
+def test_pow_backward_without_create_graph():
+    def f(lib):
+        x = lib.tensor([1.5, -2.0, 0.5], requires_grad=True)
+        (x ** 2 + x ** 1).sum().backward()
+        return x.grad
+
+    same_as_torch(f)
+
+
+def test_set_default_device_cpu():
+    # examples/real/kraks_autograd.py calls torch.set_default_device("cpu")
+    def f(lib):
+        lib.set_default_device("cpu")
+        lib.set_default_device(lib.device("cpu"))
+        lib.set_default_device(None)
+        return str(lib.get_default_device()), lib.ones(2).device.type
+
+    same_as_torch(f)
