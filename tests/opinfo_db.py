@@ -256,18 +256,6 @@ class Translator:
 
 
 def _wrapper_set_seed(op, *args, **kwargs):
-    """torch.testing's wrapper_set_seed for torchless: the op run from seed 42, the generator's
-    state restored after."""
-    state = torchless.get_rng_state() if hasattr(torchless, "get_rng_state") else None
-    torchless.manual_seed(42)
-    try:
-        return op(*args, **kwargs)
-    finally:
-        if state is not None:
-            torchless.set_rng_state(state)
-
-
-def _wrapper_set_seed(op, *args, **kwargs):
     """torch's test helper of that name, for torchless: the op run from seed 42, the global
     generator's state restored afterwards."""
     state = torchless.get_rng_state()

@@ -96,6 +96,11 @@ def test_iinfo(dtype):
 def test_info_errors():
     raises_like_torch(lambda lib: lib.iinfo(lib.float32), "finfo")
     raises_like_torch(lambda lib: lib.finfo(lib.int32), "iinfo")
+    raises_like_torch(lambda lib: lib.iinfo(lib.bool), "not supported by torch.iinfo")
+
+
+def test_equality_with_a_complex_number_is_elementwise():
+    same_as_torch(lambda lib: (lib.tensor([1j, 2]) == 1j, lib.tensor([1j, 2]) != 1j))
 
 
 def test_runtime_settings_round_trip():

@@ -35,9 +35,11 @@ class iinfo:
     def __init__(self, type):
         if type.is_floating_point or type.is_complex:
             raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle '{type}'")
-        info = np.iinfo(type.np) if type.np.kind != "b" else None
+        if type.np.kind == "b":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(type.np)
         self.bits = type.itemsize * 8
-        self.min, self.max = (0, 1) if info is None else (int(info.min), int(info.max))
+        self.min, self.max = int(info.min), int(info.max)
         self.dtype = str(type).split(".")[1]
 
     def __repr__(self):

@@ -86,7 +86,7 @@ def _comparison(name, ufunc, dunder, reflected=None):
     _inplace_comparison(name, ufunc)
 
     def op(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, np.generic)):
+        if not isinstance(other, (Tensor, int, float, bool, complex, np.generic)):
             return NotImplemented
         return fn(self, other)
 
