@@ -20,8 +20,10 @@ import zlib
 import numpy as np
 
 import torchless
-from torchless.ops import OPS
+from torchless.ops import OPS, load_all
 from torchless.ops._samples import B, I, T
+
+load_all()  # the registry whole: the lazily loaded topic files too (see ops/_lazy.py)
 
 EPS = 1e-6  # central-difference step (float64)
 ATOL, RTOL = 1e-6, 1e-5  # numerical vs analytical (torch.autograd.gradcheck allows 1e-5, 1e-3)

@@ -33,7 +33,9 @@ from opinfo import (
 )
 
 import torchless
-from torchless.ops import OPS
+from torchless.ops import OPS, load_all
+
+load_all()  # the registry whole: the lazily loaded topic files too (see ops/_lazy.py)
 
 ALL = cases()
 DIFFERENTIABLE = cases(lambda info: info.differentiable)

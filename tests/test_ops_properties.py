@@ -13,7 +13,9 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 from opinfo import T, assert_close, case_id, to_numpy
 
 import torchless
-from torchless.ops import OPS
+from torchless.ops import OPS, load_all
+
+load_all()  # the registry whole: the lazily loaded topic files too (see ops/_lazy.py)
 
 torch = pytest.importorskip("torch")
 

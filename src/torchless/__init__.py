@@ -37,7 +37,7 @@ from .ops.complex import imag, is_conj, is_neg, view_as_real
 
 # every registered op with a functional form: torchless.exp, torchless.sum, ...
 globals().update(_namespace(""))
-from . import fft, linalg, masked, nn, random, return_types, signal, special  # registry namespaces
+from . import random, return_types
 from ._legacy import TYPED as _TYPED
 from ._legacy import set_default_tensor_type, typename
 from ._runtime import (
@@ -97,6 +97,21 @@ class cuda:  # torch.cuda: no GPU backend yet
     @staticmethod
     def device_count() -> "builtins.int":
         return 0
+
+
+# namespaces that load on first use (``torchless.linalg``), as do the ops of the topic files
+# that are not core (``torchless.sort``: see ops/_lazy.py)
+_SUBMODULES = ("fft", "linalg", "masked", "nn", "signal", "special")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return __import__("importlib").import_module(f"{__name__}.{name}")
+    return _ops._lazy.function("", name, globals())
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | _ops._lazy.names(""))
 
 
 import builtins  # for the annotations above: bool/int/float in this module are dtypes

@@ -73,13 +73,22 @@ class Generator:
         from ._device import as_device
 
         self.device = as_device(device)
-        self._bits = np.random.MT19937(0)
+        self._mt = None  # NumPy's MT19937, made on first use: numpy.random is slow to import
         self._set_seed(DEFAULT_SEED)
+
+    @property
+    def _bits(self):
+        """The bit generator that draws the 32-bit words (torch's mt19937, word for word)."""
+        mt = self._mt
+        if mt is None:
+            mt = self._mt = np.random.MT19937(0)
+            mt.state = {"bit_generator": "MT19937", "state": {"key": _seeded_key(self._seed), "pos": _N}}
+        return mt
 
     # ---- seeding and state ---------------------------------------------------------------------
     def _set_seed(self, seed: int) -> None:
         self._seed = seed
-        self._bits.state = {"bit_generator": "MT19937", "state": {"key": _seeded_key(seed), "pos": _N}}
+        self._mt = None  # (seeded from self._seed when first drawn from)
         self._fresh = True  # seeded, nothing drawn yet (torch's state then says next=0, not 624)
         self._next_double = None  # the second value of the last Box-Muller pair, for the next one
         self._next_float = None

@@ -1,5 +1,7 @@
 """torchless.special: torch.special's functions, filled from the op registry (see ops/)."""
 
+from ..ops import load_space as _load_space
 from ..ops._core import namespace as _namespace
 
+_load_space("special")
 globals().update(_namespace("special"))
