@@ -39,7 +39,7 @@ def load(unit: str) -> None:
 
 def load_all() -> None:
     """Load every topic file (for whatever walks the whole registry, such as the op tests)."""
-    for unit in sorted(set(FUNCTIONS.values()) | set(METHODS.values())):
+    for unit in _units():
         load(unit)
 
 
@@ -56,11 +56,15 @@ def function(space: str, name: str, module_globals: dict):
     topic file; it is then kept in ``module_globals``, so this runs once per name."""
     key = f"{space}.{name}" if space else name
     unit = FUNCTIONS.get(key)
-    if unit is None:
+    if unit is not None:
+        load(unit)
+    elif not name.startswith("__"):
+        load_all()  # (a name the index does not know yet: see test_lazy_loading.py)
+    info = _core.OPS.get(key)
+    if info is None or info.fn is None:
         where = f"torchless.{space}" if space else "torchless"
         raise AttributeError(f"module '{where}' has no attribute '{name}'")
-    load(unit)
-    fn = module_globals[name] = _core.OPS[key].fn
+    fn = module_globals[name] = info.fn
     return fn
 
 
@@ -93,6 +97,17 @@ def install_stand_ins() -> None:
     for name, unit in METHODS.items():
         if name not in Tensor.__dict__ and f"{PACKAGE}.{unit}" not in sys.modules:
             setattr(Tensor, name, _Pending(name, unit))
+    Tensor.__getattr__ = _unknown_attribute
+
+
+def _unknown_attribute(self, name: str):
+    """Tensor's last resort for an attribute it lacks: a method that the index does not know yet
+    loads with all the topic files (runs only for names Tensor does not have)."""
+    if not name.startswith("_") and not all(f"{PACKAGE}.{unit}" in sys.modules for unit in _units()):
+        load_all()
+        if name in Tensor.__dict__:
+            return getattr(self, name)
+    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 # ---- the index ------------------------------------------------------------------------------------
