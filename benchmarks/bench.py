@@ -861,6 +861,8 @@ WORKLOADS = [
 ]  # fmt: skip
 QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5
+IMPORT_TARGET = 0.1  # `import torchless` / `import torch`, each in fresh processes
+IMPORT_RUNS = 7
 
 
 # ---------------------------------------------------------------------------
@@ -1061,6 +1063,20 @@ def measure_w3_memory(lib, args):
         return None, f"could not parse child output: {proc.stdout[-500:]!r}"
 
 
+def measure_import_times(args):
+    """Median seconds of `import torchless` and of `import torch`, each timed inside its own fresh
+    interpreter (interleaved runs; the interpreter's own start-up is not counted)."""
+    code = "import sys, time; sys.path.insert(0, {path!r}); t = time.perf_counter(); import {lib}; " \
+           "print(time.perf_counter() - t)"
+    times = {"torchless": [], "torch": []}
+    for _ in range(IMPORT_RUNS):
+        for lib in times:
+            cmd = [sys.executable, "-c", code.format(path=str(args.library_path), lib=lib)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            times[lib].append(float(out.strip().splitlines()[-1]))
+    return statistics.median(times["torchless"]), statistics.median(times["torch"])
+
+
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
@@ -1136,9 +1152,11 @@ def main(argv=None):
         return run_scaling(args)
 
     selected = WORKLOADS
+    with_import = True
     if args.only:
         wanted = {w.strip().upper() for w in args.only.split(",") if w.strip()}
-        unknown = wanted - {w.key for w in WORKLOADS}
+        with_import = "IMPORT" in wanted
+        unknown = wanted - {w.key for w in WORKLOADS} - {"IMPORT"}
         if unknown:
             print(f"unknown workload(s): {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
@@ -1403,6 +1421,14 @@ def main(argv=None):
                 if r.module is None and r.phases:
                     line += " (median " + ", ".join(f"{k} {fmt_ms(r.median(k))}" for k in r.phases) + " ms)"
                 details.append(line)
+
+    # -- import time, in fresh processes ----------------------------------
+    if with_import and torch is not None:
+        progress("IMPORT: import time in fresh processes")
+        tl_t, th_t = measure_import_times(args)
+        r = tl_t / th_t
+        rows.append(("import time (ms, fresh process)", fmt_ms(tl_t), fmt_ms(th_t), f"{r:.3f}",
+                     f"< {IMPORT_TARGET}", "yes" if r < IMPORT_TARGET else "NO"))
 
     # -- report -----------------------------------------------------------
     print()
