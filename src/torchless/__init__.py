@@ -101,7 +101,7 @@ class cuda:  # torch.cuda: no GPU backend yet
 
 # namespaces that load on first use (``torchless.linalg``), as do the ops of the topic files
 # that are not core (``torchless.sort``: see ops/_lazy.py)
-_SUBMODULES = ("fft", "linalg", "masked", "nn", "signal", "special")
+_SUBMODULES = ("fft", "linalg", "masked", "nn", "optim", "signal", "special")
 
 
 def __getattr__(name: str):

@@ -384,7 +384,7 @@ class Tensor:
     def _scalar(self, kind):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._rg:
+        if self._rg and _grad_enabled.get():  # (torch is silent under no_grad)
             import warnings
 
             warnings.warn(
