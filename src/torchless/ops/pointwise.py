@@ -587,7 +587,10 @@ def _promote3(fn, input, t1, t2):
 
 
 def _value_in(value, dtype):
-    """The ``value`` multiplier as torch reads it for the result dtype (an integer dtype truncates)."""
+    """The ``value`` multiplier as torch reads it for the result dtype (an integer dtype truncates;
+    a one-element tensor is read as its number)."""
+    if isinstance(value, Tensor):
+        value = value.item()
     if dtype.kind in "iu" and not isinstance(value, bool):
         return int(value)
     return value
