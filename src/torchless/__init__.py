@@ -101,17 +101,21 @@ class cuda:  # torch.cuda: no GPU backend yet
 
 # namespaces that load on first use (``torchless.linalg``), as do the ops of the topic files
 # that are not core (``torchless.sort``: see ops/_lazy.py)
-_SUBMODULES = ("fft", "linalg", "masked", "nn", "optim", "signal", "special")
+_SUBMODULES = ("fft", "linalg", "masked", "nn", "optim", "serialization", "signal", "special", "utils")
+_FROM_SUBMODULES = {"save": "serialization", "load": "serialization"}
 
 
 def __getattr__(name: str):
     if name in _SUBMODULES:
         return __import__("importlib").import_module(f"{__name__}.{name}")
+    if name in _FROM_SUBMODULES:
+        value = globals()[name] = getattr(__getattr__(_FROM_SUBMODULES[name]), name)
+        return value
     return _ops._lazy.function("", name, globals())
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | _ops._lazy.names(""))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_FROM_SUBMODULES) | _ops._lazy.names(""))
 
 
 import builtins  # for the annotations above: bool/int/float in this module are dtypes
