@@ -1,0 +1,3 @@
+"""torchless.utils: data loading (``utils.data``)."""
+
+from . import data  # noqa: F401
