@@ -101,8 +101,8 @@ class cuda:  # torch.cuda: no GPU backend yet
 
 # namespaces that load on first use (``torchless.linalg``), as do the ops of the topic files
 # that are not core (``torchless.sort``: see ops/_lazy.py)
-_SUBMODULES = ("fft", "linalg", "masked", "nn", "optim", "serialization", "signal", "special", "utils")
-_FROM_SUBMODULES = {"save": "serialization", "load": "serialization"}
+_SUBMODULES = ("fft", "func", "linalg", "masked", "nn", "optim", "serialization", "signal", "special", "utils")
+_FROM_SUBMODULES = {"save": "serialization", "load": "serialization", "vmap": "func"}
 
 
 def __getattr__(name: str):

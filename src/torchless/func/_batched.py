@@ -1,0 +1,374 @@
+"""Batched tensors, the values ``vmap`` runs a function on.
+
+A ``BatchedTensor`` is one *logical* tensor per batch element, held as one physical tensor
+(``_value``) with an extra dimension (``_bdim``) at a vmap ``_level``. Its shape, ``dim()`` and
+indexing are the logical ones; every operation on it goes to a *batching rule* (func/_rules.py)
+that runs the operation once on the physical tensor, moving or folding the batch dimension. An
+operation without a rule runs once per batch element (with a warning naming it).
+
+While a vmap runs, the public functions (``torchless.sum``, ``torchless.nn.functional.relu``, ...)
+are replaced by dispatchers that send calls with batched arguments to their rules and all others
+to the function itself; outside vmap nothing is replaced, so the ordinary path pays nothing.
+A nested vmap batches a ``BatchedTensor`` of an outer level: its ``_value`` is itself batched.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from typing import ClassVar
+
+from .._tensor import Size, Tensor
+
+
+class BatchedTensor:
+    """One logical tensor per element of a vmap's batch (see the module docstring)."""
+
+    __slots__ = ("_value", "_bdim", "_level", "__weakref__")
+
+    def __init__(self, value, bdim: int, level: int):
+        self._value, self._bdim, self._level = value, bdim, level
+
+    # ---- the logical tensor's description ----------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        s = tuple(self._value.shape)
+        return Size(s[: self._bdim] + s[self._bdim + 1:])
+
+    def size(self, dim=None):
+        shape = self.shape
+        return shape if dim is None else shape[dim]
+
+    def dim(self) -> int:
+        return self._value.dim() - 1
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def __len__(self) -> int:
+        if self.dim() == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    dtype = property(lambda self: self._value.dtype)
+    device = property(lambda self: self._value.device)
+    requires_grad = property(lambda self: self._value.requires_grad)
+    is_leaf = property(lambda self: self._value.is_leaf)
+    grad_fn = property(lambda self: self._value.grad_fn)
+    layout = property(lambda self: self._value.layout)
+    T = property(lambda self: self.permute(*reversed(range(self.dim()))))
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def is_floating_point(self) -> bool:
+        return self._value.is_floating_point()
+
+    def is_complex(self) -> bool:
+        return self._value.is_complex()
+
+    def __repr__(self) -> str:
+        return f"BatchedTensor(lvl={self._level}, bdim={self._bdim}, value=\n{self._value!r}\n)"
+
+    # ---- what a batched value cannot do -------------------------------------------------------------
+    def item(self):
+        raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+                           "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+                           "operations.")
+
+    def _data_dependent(self, *args):
+        raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some data-dependent control "
+                           "flow. We don't support that yet, please shout over at "
+                           "https://github.com/pytorch/functorch/issues/257 .")
+
+    __bool__ = __int__ = __float__ = __index__ = _data_dependent
+
+    def tolist(self):
+        raise RuntimeError("vmap: It looks like you're calling .tolist() on a Tensor; a batched tensor has no single "
+                           "list of values.")
+
+    def numpy(self):
+        raise RuntimeError("vmap: numpy() of a batched tensor is not supported: its values are one tensor per "
+                           "batch element.")
+
+    # ---- everything else: the batching rules ------------------------------------------------------
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name.startswith("_"):  # (a torchless internal met a batched value: no rule routed it)
+            raise RuntimeError(f"vmap: a batched tensor reached torchless internals ({name}) without passing through "
+                               "a batching rule: a torchless function was probably looked up before vmap started "
+                               "(e.g. `from torchless import f`); call it as torchless.f inside the function")
+        if not hasattr(Tensor, name):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        return functools.partial(call_method, name, self)
+
+    def __getitem__(self, index):
+        return call_method("__getitem__", self, index)
+
+    def __setitem__(self, index, value):
+        call_method("__setitem__", self, index, value)
+
+    def __iter__(self):
+        return iter(self.unbind(0))
+
+    __hash__ = object.__hash__
+
+
+def _operator(name):
+    def method(self, *args):
+        return call_method(name, self, *args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__",
+              "__rmatmul__", "__neg__", "__pos__", "__abs__", "__invert__", "__and__", "__rand__", "__or__", "__ror__",
+              "__xor__", "__rxor__", "__lshift__", "__rshift__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+              "__ge__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__"):
+    setattr(BatchedTensor, _name, _operator(_name))
+
+
+# ---- levels and unwrapping -------------------------------------------------------------------------
+def level_of(args, kwargs=None) -> int | None:
+    """The innermost vmap level among the batched values in ``args`` (and lists/tuples in them)."""
+    best = None
+    for a in _leaves(args, kwargs):
+        if a.__class__ is BatchedTensor and (best is None or a._level > best):
+            best = a._level
+    return best
+
+
+def _leaves(args, kwargs=None):
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            yield from a
+        else:
+            yield a
+    if kwargs:
+        for a in kwargs.values():
+            if isinstance(a, (list, tuple)):
+                yield from a
+            else:
+                yield a
+
+
+def batch_size(args, kwargs, level: int) -> int:
+    for a in _leaves(args, kwargs):
+        if a.__class__ is BatchedTensor and a._level == level:
+            return a._value.shape[a._bdim]
+    raise AssertionError("no batched value at this level")
+
+
+def unwrap(x, level: int):
+    """``(physical value, bdim)`` of ``x`` at ``level``: bdim None if ``x`` is not batched there."""
+    if x.__class__ is BatchedTensor and x._level == level:
+        return x._value, x._bdim
+    return x, None
+
+
+def wrap(x, bdim: int | None, level: int):
+    """A result at ``level``: tensors batched at ``bdim`` (tuples and lists element by element)."""
+    if bdim is None:
+        return x
+    if isinstance(x, (Tensor, BatchedTensor)):
+        return BatchedTensor(x, bdim, level)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(wrap(v, bdim, level) for v in x))
+    if isinstance(x, (tuple, list)):
+        return type(x)(wrap(v, bdim, level) for v in x)
+    return x
+
+
+def is_tensor_like(x) -> bool:
+    return isinstance(x, (Tensor, BatchedTensor))
+
+
+# ---- dispatch ----------------------------------------------------------------------------------------
+def call_method(name: str, self, *args, **kwargs):
+    """``self.<name>(*args)`` for a batched ``self`` (or batched arguments)."""
+    return dispatch(name, _method_caller(name), (self, *args), kwargs)
+
+
+@functools.cache
+def _method_caller(name: str):
+    def call(self, *args, **kwargs):
+        return getattr(self, name)(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+def dispatch(name: str, fn, args: tuple, kwargs: dict):
+    """Run op ``name`` (applied by ``fn`` to unbatched values) on ``args``: through its batching rule
+    at the innermost level among them, or once per batch element when it has none."""
+    level = level_of(args, kwargs)
+    if level is None:
+        return fn(*args, **kwargs)
+    from ._rules import RULES
+
+    rule = RULES.get(name)
+    if rule is not None:
+        return rule(fn, level, args, kwargs)
+    return fallback(name, fn, level, args, kwargs)
+
+
+_warned: set = set()
+
+
+def fallback(name: str, fn, level: int, args: tuple, kwargs: dict):
+    """No batching rule: run ``fn`` once per batch element and stack the results."""
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                      UserWarning, stacklevel=4)
+    from .. import ops
+
+    n = batch_size(args, kwargs, level)
+
+    def pick(x, b):
+        if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+            return type(x)(pick(v, b) for v in x)
+        v, d = unwrap(x, level)
+        return v if d is None else v.select(d, b)
+
+    results = [fn(*(pick(a, b) for a in args), **{k: pick(v, b) for k, v in kwargs.items()}) for b in range(n)]
+    return _stack_results(results, level, ops.shape.stack)
+
+
+def _stack_results(results, level, stack):
+    first = results[0]
+    if isinstance(first, (Tensor, BatchedTensor)):
+        return BatchedTensor(stack(results, 0), 0, level)
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(_stack_results([r[i] for r in results], level, stack) for i in range(len(first))))
+    if isinstance(first, (tuple, list)):
+        return type(first)(_stack_results([r[i] for r in results], level, stack) for i in range(len(first)))
+    if all(r == first for r in results):
+        return first
+    raise RuntimeError("vmap: an operation without a batching rule returned different non-tensor values for "
+                       "different batch elements")
+
+
+# ---- the dispatchers installed while vmap runs ---------------------------------------------------------
+class _Installed:
+    """The public functions replaced by dispatchers, while at least one vmap runs (any thread:
+    a dispatcher sends unbatched calls straight to the function, so other threads see no change)."""
+
+    lock = threading.Lock()
+    depth = 0
+    saved: ClassVar[list] = []  # (namespace, name, original)
+    dispatchers: ClassVar[dict] = {}  # id(original) -> its dispatcher
+
+
+def _namespaces():
+    """(module, registry prefix) of every public namespace filled from the registry."""
+    import importlib
+
+    import torchless
+
+    spaces = [(torchless, "")]
+    for prefix in ("linalg", "special", "fft", "nn.functional"):
+        spaces.append((importlib.import_module(f"torchless.{prefix}"), prefix))
+    return spaces
+
+
+# functions of the torchless namespace that are not in the registry but meet batched values
+EXTRA = ("zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like",
+         "as_tensor", "tensor", "rand", "randn", "randint", "normal", "randperm", "broadcast_tensors")
+
+
+def _dispatcher(name: str, original):
+    @functools.wraps(original)
+    def dispatcher(*args, **kwargs):
+        if level_of(args, kwargs) is None and not _random_sensitive(name):
+            return original(*args, **kwargs)
+        return dispatch(name, original, args, kwargs)
+
+    dispatcher._vmap_original = original
+    return dispatcher
+
+
+def _random_sensitive(name: str) -> bool:
+    from ._rules import RANDOM
+
+    return name in RANDOM and current_randomness() is not None
+
+
+def install() -> None:
+    with _Installed.lock:
+        _Installed.depth += 1
+        if _Installed.depth > 1:
+            return
+        from ..ops import OPS, load_all
+
+        load_all()
+        saved = []
+        for module, prefix in _namespaces():
+            start = prefix + "." if prefix else ""
+            names = [key[len(start):] for key, info in OPS.items()
+                     if info.fn is not None and key.startswith(start) and "." not in key[len(start):]]
+            if not prefix:
+                names += list(EXTRA)
+            for short in names:
+                original = getattr(module, short, None)
+                if original is None or not callable(original):
+                    continue
+                key = f"{prefix}.{short}" if prefix else short
+                saved.append((module, short, original))
+                replacement = _dispatcher(key, original)
+                _Installed.dispatchers.setdefault(id(original), replacement)
+                setattr(module, short, replacement)
+        _Installed.saved = saved
+
+
+def uninstall() -> None:
+    with _Installed.lock:
+        _Installed.depth -= 1
+        if _Installed.depth > 0:
+            return
+        for module, short, original in _Installed.saved:
+            setattr(module, short, original)
+        _Installed.saved = []
+        _Installed.dispatchers = {}
+
+
+def original(fn):
+    """The function behind a dispatcher (itself if none)."""
+    return getattr(fn, "_vmap_original", fn)
+
+
+def dispatching(fn):
+    """The dispatcher of a public function that was looked up before vmap started (``vmap(torch.dot)``),
+    else ``fn`` itself."""
+    return _Installed.dispatchers.get(id(fn), fn)
+
+
+# ---- the vmap levels now running (innermost last) ----------------------------------------------------
+_local = threading.local()
+
+
+def levels() -> list:
+    stack = getattr(_local, "levels", None)
+    if stack is None:
+        stack = _local.levels = []
+    return stack
+
+
+def current_randomness():
+    stack = levels()
+    return stack[-1][1] if stack else None
+
+
+def randomness_at(level: int):
+    for lvl, randomness, size in levels():
+        if lvl == level:
+            return randomness
+    return "error"
