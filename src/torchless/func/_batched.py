@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import types
 import warnings
 from typing import ClassVar
 
@@ -64,6 +65,8 @@ class BatchedTensor:
     layout = property(lambda self: self._value.layout)
     T = property(lambda self: self.permute(*reversed(range(self.dim()))))
     mT = property(lambda self: self.transpose(-2, -1))
+    H = property(lambda self: self.T.conj())
+    mH = property(lambda self: self.transpose(-2, -1).conj())
 
     def is_floating_point(self) -> bool:
         return self._value.is_floating_point()
@@ -99,6 +102,8 @@ class BatchedTensor:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
+        if isinstance(getattr(Tensor, name, None), property):  # (real, imag, data, grad: elementwise)
+            return wrap(getattr(self._value, name), self._bdim, self._level)
         if name.startswith("_"):  # (a torchless internal met a batched value: no rule routed it)
             raise RuntimeError(f"vmap: a batched tensor reached torchless internals ({name}) without passing through "
                                "a batching rule: a torchless function was probably looked up before vmap started "
@@ -219,25 +224,25 @@ def dispatch(name: str, fn, args: tuple, kwargs: dict):
     return fallback(name, fn, level, args, kwargs)
 
 
-_warned: set = set()
-
-
 def fallback(name: str, fn, level: int, args: tuple, kwargs: dict):
     """No batching rule: run ``fn`` once per batch element and stack the results."""
-    if name not in _warned:
-        _warned.add(name)
-        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
-                      UserWarning, stacklevel=4)
+    warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                  f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                  UserWarning, stacklevel=4)
     from .. import ops
 
     n = batch_size(args, kwargs, level)
+    in_place = name.endswith("_") and not name.endswith("__") or name in ("__setitem__", "__iadd__", "__isub__",
+                                                                            "__imul__", "__itruediv__")
 
     def pick(x, b):
         if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
             return type(x)(pick(v, b) for v in x)
         v, d = unwrap(x, level)
-        return v if d is None else v.select(d, b)
+        if d is None:
+            return v
+        element = v.select(d, b)
+        return element if in_place else element.clone()  # (a copy: its storage is its own, as in a loop)
 
     results = [fn(*(pick(a, b) for a in args), **{k: pick(v, b) for k, v in kwargs.items()}) for b in range(n)]
     return _stack_results(results, level, ops.shape.stack)
@@ -275,14 +280,16 @@ def _namespaces():
     import torchless
 
     spaces = [(torchless, "")]
-    for prefix in ("linalg", "special", "fft", "nn.functional"):
+    for prefix in ("linalg", "special", "fft", "nn.functional", "masked"):
         spaces.append((importlib.import_module(f"torchless.{prefix}"), prefix))
+    spaces.append((torchless.ops.aten, "ops.aten"))
     return spaces
 
 
 # functions of the torchless namespace that are not in the registry but meet batched values
 EXTRA = ("zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like",
-         "as_tensor", "tensor", "rand", "randn", "randint", "normal", "randperm", "broadcast_tensors")
+         "as_tensor", "tensor", "rand", "randn", "randint", "normal", "randperm", "broadcast_tensors", "linspace",
+         "logspace", "full")
 
 
 def _dispatcher(name: str, original):
@@ -293,6 +300,9 @@ def _dispatcher(name: str, original):
         return dispatch(name, original, args, kwargs)
 
     dispatcher._vmap_original = original
+    for key, value in vars(original).items():  # (torch.ops.aten.<name>.default is the function itself)
+        if value is original:
+            setattr(dispatcher, key, dispatcher)
     return dispatcher
 
 
@@ -326,6 +336,14 @@ def install() -> None:
                 replacement = _dispatcher(key, original)
                 _Installed.dispatchers.setdefault(id(original), replacement)
                 setattr(module, short, replacement)
+        # Tensor's methods too: a batched self never reaches them (BatchedTensor routes its own), but
+        # one called unbound does (Tensor.uniform_(x)), and so do batched arguments (t.add(x))
+        for name, fn in list(vars(Tensor).items()):
+            if isinstance(fn, types.FunctionType):
+                replacement = _Installed.dispatchers.get(id(fn)) or _dispatcher(name, fn)
+                _Installed.dispatchers.setdefault(id(fn), replacement)
+                saved.append((Tensor, name, fn))
+                setattr(Tensor, name, replacement)
         _Installed.saved = saved
 
 

@@ -109,8 +109,8 @@ def _flat(args, kwargs):
 def along(pos: int, default, name: str = "dim"):
     """An op of ``args[0]`` with a dimension argument at ``pos`` (or keyword ``name``): a dim or a
     tuple of them moves one up. ``default`` says what a missing or None dim means: "all" (every
-    logical dimension, as a tuple), "flatten" (the op over the flattened tensor), an int, or
-    "required"."""
+    logical dimension, as a tuple), "flatten" (the op over the flattened tensor), a dim or tuple of
+    dims, or "required". A 0-d logical tensor gets a size-1 dimension to work along, removed after."""
 
     def rule(fn, level, args, kwargs):
         x = args[0]
@@ -120,29 +120,55 @@ def along(pos: int, default, name: str = "dim"):
 
             return fallback(getattr(fn, "__name__", "op"), fn, level, args, kwargs)
         n = v.dim() - 1
+        scalar = n == 0
+        if scalar:
+            v, n = v.unsqueeze(1), 1
         dim = _get(args, kwargs, pos, name, None)
+        if isinstance(dim, (tuple, list)) and not dim:  # (sum(x, dim=()): every dim, as None)
+            dim = None
         if isinstance(dim, bool):  # (std(x, True): the old unbiased flag, not a dim)
+            args, kwargs = args[:pos] + args[pos + 1:], {**kwargs, "unbiased": dim}
             dim = None
         if dim is None:
             if default == "flatten":
                 v = v.reshape(v.shape[0], -1)
-                args, kwargs = _put(args, kwargs, pos, name, 1)
+                dim = 1
             elif default == "all":
-                if n == 0:  # (a 0-d logical tensor: reduce over a size-1 dim made for it)
-                    v = v.unsqueeze(1)
-                    n = 1
-                args, kwargs = _put(args, kwargs, pos, name, tuple(range(1, n + 1)))
+                dim = tuple(range(1, n + 1))
             elif default == "required":
-                return wrap(fn(v, *args[1:], **kwargs), 0, level)
+                return _unscalar(wrap(fn(v, *args[1:], **kwargs), 0, level), scalar)
             else:
-                args, kwargs = _put(args, kwargs, pos, name, norm_dim(default, n) + 1)
-        elif isinstance(dim, (tuple, list)):
-            args, kwargs = _put(args, kwargs, pos, name, type(dim)(norm_dim(d, n) + 1 for d in dim))
+                dim = _shift(default, n)
         else:
-            args, kwargs = _put(args, kwargs, pos, name, norm_dim(dim, n) + 1)
-        return wrap(fn(v, *args[1:], **kwargs), 0, level)
+            dim = _shift(dim, n)
+        given = _get(args, kwargs, pos, name, None) is not None
+        args, kwargs = _put(args, kwargs, pos, name, dim)
+        out = fn(v, *args[1:], **kwargs)
+        if not given and getattr(fn, "__name__", "") in ("median", "nanmedian"):
+            out = out[0]  # (median(x) without a dim is the value alone)
+        return _unscalar(wrap(out, 0, level), scalar)
 
     return rule
+
+
+def _shift(dim, n: int):
+    """Logical dim(s) to physical: normalized, then one up."""
+    if isinstance(dim, (tuple, list)):
+        return type(dim)(norm_dim(d, n) + 1 for d in dim)
+    return norm_dim(dim, n) + 1
+
+
+def _unscalar(out, scalar: bool):
+    """Drop the size-1 dimension a 0-d logical input was given (from outputs that kept it)."""
+    if not scalar:
+        return out
+    if isinstance(out, BatchedTensor):
+        return out.squeeze(0) if out.dim() == 1 else out
+    if isinstance(out, tuple) and hasattr(out, "_fields"):
+        return type(out)(*(_unscalar(o, True) for o in out))
+    if isinstance(out, (tuple, list)):
+        return type(out)(_unscalar(o, True) for o in out)
+    return out
 
 
 def max_min(fn, level, args, kwargs):
@@ -205,6 +231,8 @@ def unsqueeze(fn, level, args, kwargs):
 def squeeze(fn, level, args, kwargs):
     v = front(args[0], level)
     n = v.dim() - 1
+    if n == 0:  # (squeezing a 0-d tensor leaves it as it is)
+        return args[0]
     dim = _get(args, kwargs, 1, "dim", None)
     if dim is None:
         dims = tuple(i + 1 for i in range(n) if v.shape[i + 1] == 1)
@@ -288,6 +316,60 @@ def leading(fn, level, args, kwargs):
     return elementwise(fn, level, args, kwargs)
 
 
+def first_only(rule):
+    """``rule`` when only the first argument is batched; the per-element loop otherwise."""
+
+    def guarded(fn, level, args, kwargs):
+        if any(unwrap(a, level)[1] is not None for a in _flat(args[1:], kwargs)):
+            from ._batched import fallback
+
+            return fallback(getattr(fn, "__name__", "op"), fn, level, args, kwargs)
+        return rule(fn, level, args, kwargs)
+
+    return guarded
+
+
+def cross(default):
+    """cross(x, y, dim): both operands batched (an unbatched one repeated), the dim one up."""
+
+    def rule(fn, level, args, kwargs):
+        size = batch_size(args, kwargs, level)
+        x, y = (_batched_at(a, level, size) for a in args[:2])
+        return _cross(fn, level, x, y, _get(args, kwargs, 2, "dim", default))
+
+    return rule
+
+
+def diff(fn, level, args, kwargs):
+    """diff(x, n, dim, prepend, append): prepend and append joined to x first (batched like it)."""
+    size = batch_size(args, kwargs, level)
+    n, dim = _get(args, kwargs, 1, "n", 1), _get(args, kwargs, 2, "dim", -1)
+    ends = (_get(args, kwargs, 3, "prepend", None), _get(args, kwargs, 4, "append", None))
+    pieces = [BatchedTensor(_batched_at(p, level, size), 0, level)
+              for p in (ends[0], args[0], ends[1]) if p is not None]
+    x = pieces[0] if len(pieces) == 1 else joined_cat(pieces, dim)
+    return along(2, -1)(fn, level, (x, n, dim), {})
+
+
+def joined_cat(pieces, dim):
+    from .. import cat
+
+    return cat(pieces, dim)
+
+
+def _batched_at(x, level, size):
+    if unwrap(x, level)[1] is not None:
+        return front(x, level)
+    return x.unsqueeze(0).expand(size, *x.shape)
+
+
+def _cross(fn, level, xv, yv, dim):
+    n = xv.dim() - 1
+    if dim is None:  # (torch.cross without dim: the first dim of size 3)
+        dim = next(i for i, s in enumerate(xv.shape[1:]) if s == 3)
+    return wrap(fn(xv, yv, dim=norm_dim(dim, n) + 1), 0, level)
+
+
 def passthrough(fn, level, args, kwargs):
     """Ops indifferent to shape (clone, detach, to, zeros_like, ...): on the physical value, the
     batch dimension where it was."""
@@ -321,7 +403,7 @@ def matmul(fn, level, args, kwargs):
     if ry == 1:
         return mm(x, y.unsqueeze(-1)).squeeze(-1)
     rank = max(rx, ry)
-    return wrap(fn(padded(x, level, rank), padded(y, level, rank)), 0, level)
+    return wrap(mm(padded(x, level, rank), padded(y, level, rank)), 0, level)
 
 
 def matmul_method(fn, level, args, kwargs):
@@ -386,6 +468,8 @@ def pointwise_loss(fn, level, args, kwargs):
     """Elementwise losses: per element without reduction, then each batch element reduced."""
     reduction = kwargs.pop("reduction", "mean")
     kwargs = {**kwargs, "reduction": "none"}
+    size = batch_size(args, kwargs, level)  # (these losses want operands of one shape: no broadcasting)
+    args = tuple(BatchedTensor(_batched_at(a, level, size), 0, level) if is_tensor_like(a) else a for a in args)
     out = elementwise(fn, level, args, kwargs)
     if reduction == "none":
         return out
@@ -575,7 +659,9 @@ RULES.update({
     **dict.fromkeys(("sum", "nansum", "mean", "nanmean", "amax", "amin", "std", "var", "std_mean", "var_mean",
                      "count_nonzero"), along(1, "all")),
     **dict.fromkeys(("prod", "argmax", "argmin", "all", "any", "median", "nanmedian"), along(1, "flatten")),
-    "norm": along(2, "flatten"), "linalg.vector_norm": along(2, "all"),
+    "norm": lambda fn, level, args, kwargs: along(2, (-2, -1) if _get(args, kwargs, 1, "p", "fro") == "nuc"
+                                                  else "flatten")(fn, level, args, kwargs),
+    "linalg.vector_norm": along(2, "all"), "linalg.matrix_norm": along(2, (-2, -1)),
     "logsumexp": along(1, "required"), "aminmax": along(1, "flatten"),
     "max": max_min, "min": max_min,
     **dict.fromkeys(("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "softmax", "log_softmax",
@@ -583,10 +669,10 @@ RULES.update({
                      "special.log_softmax", "unflatten", "narrow", "select", "index_select"), along(1, "required")),
     "flip": along(1, "required", "dims"),
     **dict.fromkeys(("sort", "argsort", "mode"), along(1, -1)),
-    **dict.fromkeys(("topk", "kthvalue"), along(2, -1)), "diff": along(2, -1),
+    **dict.fromkeys(("topk", "kthvalue"), along(2, -1)), "diff": diff,
     "nn.functional.normalize": along(2, 1),
     "unbind": along(1, 0), "split": along(2, 0), "chunk": along(2, 0), "tensor_split": along(2, 0),
-    "cross": along(2, -1), "linalg.cross": along(2, -1),
+    "cross": cross(None), "linalg.cross": cross(-1),
     # shapes
     "view": reshape_like, "reshape": reshape_like, "permute": permute, "transpose": two_dims, "swapaxes": two_dims,
     "swapdims": two_dims, "movedim": two_dims, "moveaxis": two_dims, "t": t, "unsqueeze": unsqueeze,
@@ -597,16 +683,17 @@ RULES.update({
     **dict.fromkeys(("tril", "triu", "det", "logdet", "slogdet", "inverse", "cholesky", "matrix_exp",
                      "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.cholesky", "linalg.qr", "linalg.svd",
                      "linalg.svdvals", "linalg.eigh", "linalg.eigvalsh", "linalg.matrix_exp", "linalg.pinv",
-                     "linalg.matrix_norm", "linalg.lu_factor", "linalg.inv_ex", "linalg.cholesky_ex",
-                     "nn.functional.layer_norm", "nn.functional.embedding", "nn.functional.pixel_shuffle",
-                     "nn.functional.pixel_unshuffle"), leading),
+                     "linalg.lu_factor", "linalg.inv_ex", "linalg.cholesky_ex",
+                     ), leading),
+    **dict.fromkeys(("nn.functional.layer_norm", "nn.functional.embedding", "nn.functional.pixel_shuffle",
+                     "nn.functional.pixel_unshuffle"), first_only(leading)),
     # shape-indifferent, and fresh unbatched tensors
     **dict.fromkeys(("clone", "detach", "contiguous", "to", "float", "double", "half", "long", "int", "bool",
                      "type_as", "requires_grad_", "cpu", "zeros_like", "ones_like", "empty_like", "full_like",
                      "detach_", "retain_grad", "type"), passthrough),
     **dict.fromkeys(("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"), unbatched_result),
     # products
-    "matmul": matmul, "mm": matmul, "bmm": matmul, "mv": matmul, "dot": matmul, "inner": matmul,
+    "matmul": matmul, "mm": matmul, "bmm": matmul, "mv": matmul, "dot": matmul,
     "__matmul__": matmul_method, "__rmatmul__": rmatmul, "nn.functional.linear": linear, "einsum": einsum,
     # folded into the op's batch dimension
     "nn.functional.conv1d": folded(1), "nn.functional.conv2d": folded(2), "nn.functional.conv3d": folded(3),
