@@ -309,6 +309,30 @@ def w6_run(torch, state):
     return loss.item(), {}
 
 
+W7_ROWS, W7_BATCH = 60000, 64
+
+
+@cache
+def w7_data():
+    rng = np.random.default_rng(7)
+    return rng.standard_normal((W7_ROWS, 784)).astype(np.float32), rng.integers(0, 10, size=W7_ROWS)
+
+
+def w7_setup(torch):
+    x, labels = w7_data()
+    return torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(labels))
+
+
+def w7_run(torch, dataset):
+    """One shuffled epoch; the result (the labels' sum weighted by batch number) agrees only if
+    both libraries shuffle alike."""
+    torch.manual_seed(0)
+    total = 0
+    for i, (x, y) in enumerate(torch.utils.data.DataLoader(dataset, batch_size=W7_BATCH, shuffle=True)):
+        total += (i % 7) * int(y[0])
+    return float(total), {}
+
+
 # ---------------------------------------------------------------------------
 # Optional contenders: HIPS autograd, MyGrad and DeZero, each on all five
 # workloads, written with the library's own API on the same numpy data as the
@@ -858,6 +882,8 @@ WORKLOADS = [
              contender_max_repeats=3),
     Workload("W6", "W6 small CNN, 10 training steps", w6_setup, w6_run, target=1.5,
              rtol=1e-3, atol=1e-5, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W7", "W7 DataLoader epoch, 60000x784, batch 64, shuffled", w7_setup, w7_run, target=1.5,
+             rtol=0, atol=0, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
 ]  # fmt: skip
 QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5

@@ -11,7 +11,7 @@ import random
 import traceback
 
 from ._collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
@@ -51,8 +51,13 @@ class _InfiniteConstantSampler(Sampler):
 class _MapFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
         self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
+        # a TensorDataset batched by default_collate is its tensors indexed by the batch's indices
+        # (the same values as stacking the samples, in one indexing per tensor)
+        self.rows = auto_collation and type(dataset) is TensorDataset and collate_fn is default_collate
 
     def fetch(self, index):
+        if self.rows:
+            return [t[index] for t in self.dataset.tensors]
         if self.auto_collation:
             getitems = getattr(self.dataset, "__getitems__", None)
             data = getitems(index) if getitems else [self.dataset[i] for i in index]
