@@ -87,9 +87,10 @@ def test_vmap_matches_torch(name):
 
 
 def test_op_without_rule_runs_per_element_and_says_so():
-    ref, out, fallbacks = _both(lambda lib: lib.func.vmap(lib.trace), [rng.standard_normal((3, 4, 4))])
+    ref, out, fallbacks = _both(lambda lib: lib.func.vmap(lib.kron, in_dims=(0, None)),
+                                [rng.standard_normal((3, 2, 2)), rng.standard_normal((2, 3))])
     _close(ref, out)
-    assert len(fallbacks) == 1 and "batching rule for trace" in fallbacks[0]
+    assert len(fallbacks) == 1 and "batching rule for kron" in fallbacks[0]
 
 
 def test_randomness_modes():

@@ -344,6 +344,8 @@ def diff(fn, level, args, kwargs):
     """diff(x, n, dim, prepend, append): prepend and append joined to x first (batched like it)."""
     size = batch_size(args, kwargs, level)
     n, dim = _get(args, kwargs, 1, "n", 1), _get(args, kwargs, 2, "dim", -1)
+    if n == 0:  # (torch returns the input as it is, without prepend and append)
+        return args[0]
     ends = (_get(args, kwargs, 3, "prepend", None), _get(args, kwargs, 4, "append", None))
     pieces = [BatchedTensor(_batched_at(p, level, size), 0, level)
               for p in (ends[0], args[0], ends[1]) if p is not None]
@@ -612,6 +614,98 @@ def _check_random(mode) -> None:
                            "of vmap")
 
 
+# ---- more rules, written with logical operations (each of which has its own rule) -----------------------
+def via(expression):
+    """A rule that computes the op from other operations on the logical tensors."""
+
+    def rule(fn, level, args, kwargs):
+        return expression(*args, **kwargs)
+
+    return rule
+
+
+def _addmm(input, m1, m2, *, beta=1, alpha=1):
+    product = m1 @ m2
+    return product * alpha + input * beta if beta != 0 else product * alpha
+
+
+def _outer(x, y):
+    return x.unsqueeze(-1) * y
+
+
+def _trace(x):
+    return x.diagonal(0, 0, 1).sum(-1)
+
+
+def _dist(x, y, p=2):
+    return (x - y).norm(p)
+
+
+def _msort(x):
+    return x.sort(0).values
+
+
+def _tile(x, dims):
+    dims = tuple(dims)
+    return x.repeat(*((1,) * (x.dim() - len(dims)) + dims))
+
+
+def _view_as(x, other):
+    return x.reshape(*other.shape)
+
+
+def paired_along(pos: int, default):
+    """Ops of several tensors with one dim (cosine_similarity, vecdot): operands padded to one
+    logical rank as elementwise ops are, the dim one up."""
+
+    def rule(fn, level, args, kwargs):
+        tensors = [a for a in _flat(args, kwargs) if is_tensor_like(a)]
+        rank = max(ldim(a, level) for a in tensors)
+        size = batch_size(args, kwargs, level)
+        new_args, new_kwargs = _args(args, kwargs, level, lambda a: padded(a, level, rank))
+        new_args = tuple(a.unsqueeze(0).expand(size, *a.shape) if is_tensor_like(a) and unwrap(a, level)[1] is None
+                         and ldim(a, level) == rank else a for a in new_args)
+        dim = _get(args, kwargs, pos, "dim", default)
+        new_args, new_kwargs = _put(new_args, new_kwargs, pos, "dim", norm_dim(dim, rank) + 1)
+        return wrap(fn(*new_args, **new_kwargs), 0, level)
+
+    return rule
+
+
+def roll(fn, level, args, kwargs):
+    v = front(args[0], level)
+    shifts = _get(args, kwargs, 1, "shifts", None)
+    dims = _get(args, kwargs, 2, "dims", None)
+    if dims is None or dims == ():  # (the flattened tensor rolled, then its shape again)
+        return wrap(v.reshape(v.shape[0], -1).roll(shifts, 1).reshape(v.shape), 0, level)
+    n = v.dim() - 1
+    return wrap(v.roll(shifts, _shift(dims, n)), 0, level)
+
+
+def folded_always(fn, level, args, kwargs):
+    """Ops on (N, C, ...) inputs only (group_norm, interpolate): the vmap batch joins N."""
+    if any(unwrap(a, level)[1] is not None for a in _flat(args[1:], kwargs)):
+        from ._batched import fallback
+
+        return fallback(getattr(fn, "__name__", "op"), fn, level, args, kwargs)
+    v = front(args[0], level)
+    size, n = v.shape[0], v.shape[1]
+    out = fn(v.reshape(size * n, *v.shape[2:]), *args[1:], **kwargs)
+    return wrap(out.reshape(size, n, *out.shape[1:]), 0, level)
+
+
+def pad(fn, level, args, kwargs):
+    """F.pad: constant padding of trailing dims needs nothing; the other modes take (N, C, ...) or
+    (C, ...) inputs, so the batch joins N."""
+    mode = _get(args, kwargs, 2, "mode", "constant")
+    if mode == "constant":
+        return first_only(leading)(fn, level, args, kwargs)
+    padding = _get(args, kwargs, 1, "pad", ())
+    if ldim(args[0], level) == len(padding) // 2 + 1:  # (an unbatched (C, ...) input: the batch is N)
+        return first_only(leading)(fn, level, args, kwargs)
+    return folded_always(fn, level, args, kwargs)
+
+
 # ---- the table ------------------------------------------------------------------------------------------
 ELEMENTWISE = (
     "abs", "absolute", "acos", "arccos", "acosh", "arccosh", "add", "angle", "asin", "arcsin", "asinh", "arcsinh",
@@ -710,6 +804,32 @@ RULES.update({
     "nn.functional.cross_entropy": class_loss, "nn.functional.nll_loss": class_loss,
     # indexing
     "__getitem__": getitem, "__setitem__": setitem,
+    # composites of ruled ops
+    "addmm": via(_addmm), "outer": via(_outer), "ger": via(_outer), "trace": via(_trace), "dist": via(_dist),
+    "msort": via(_msort), "tile": via(_tile), "view_as": via(_view_as), "reshape_as": via(_view_as),
+    "broadcast_to": expand, "roll": roll,
+    "nn.functional.cosine_similarity": paired_along(2, 1), "linalg.vecdot": paired_along(2, -1),
+    "masked_fill": elementwise, "nn.functional.pairwise_distance": elementwise,
+    **dict.fromkeys(("split_with_sizes", "unsafe_split", "unsafe_chunk"), along(2, 0)),
+    "narrow_copy": along(1, "required"), "nn.functional.glu": along(1, -1),
+    **dict.fromkeys(("fft.fft", "fft.ifft", "fft.rfft", "fft.irfft", "fft.hfft", "fft.ihfft"), along(2, -1)),
+    **dict.fromkeys(("fft.fft2", "fft.ifft2", "fft.rfft2", "fft.irfft2", "fft.hfft2", "fft.ihfft2"),
+                    along(2, (-2, -1))),
+    **dict.fromkeys(("fft.fftshift", "fft.ifftshift"), along(1, "all")),
+    **dict.fromkeys(("resolve_conj", "resolve_neg", "byte", "char", "short", "cdouble", "cfloat"), passthrough),
+    **dict.fromkeys(("linalg.matrix_power", "linalg.solve_triangular", "cholesky_solve",
+                     "cholesky_inverse", "linalg.eig", "linalg.eigvals",
+                     "linalg.cond", "linalg.matrix_rank", "linalg.ldl_factor", "qr", "svd",
+                     "geqrf", "pinverse", "linalg.lu", "linalg.lu_factor_ex", "linalg.eigvalsh"), leading),
+    **dict.fromkeys(("conv_transpose1d", "nn.functional.conv_transpose1d"), folded(1)),
+    **dict.fromkeys(("conv_transpose2d",), folded(2)),
+    **dict.fromkeys(("conv_transpose3d", "nn.functional.conv_transpose3d"), folded(3)),
+    "nn.functional.adaptive_avg_pool1d": folded(1), "nn.functional.adaptive_max_pool1d": folded(1),
+    "nn.functional.adaptive_avg_pool3d": folded(3), "nn.functional.adaptive_max_pool3d": folded(3),
+    **dict.fromkeys(("nn.functional.group_norm", "nn.functional.instance_norm", "nn.functional.local_response_norm",
+                     "nn.functional.interpolate", "nn.functional.upsample", "nn.functional.upsample_nearest",
+                     "nn.functional.upsample_bilinear"), folded_always),
+    "nn.functional.rms_norm": first_only(leading), "nn.functional.pad": pad,
     # random numbers
     "rand_like": random_like, "randn_like": random_like, "randint_like": random_like,
     "rand": random_new, "randn": random_new,
