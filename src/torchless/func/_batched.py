@@ -390,3 +390,78 @@ def randomness_at(level: int):
         if lvl == level:
             return randomness
     return "error"
+
+
+# ---- differentiation inside vmap (per-sample gradients) -------------------------------------------------
+def peel(x):
+    """``(physical tensor, tower)``: the tensor under every level of batching, and the
+    ``(level, bdim)`` of each wrapper, outermost wrapper (innermost level) first."""
+    tower = []
+    while x.__class__ is BatchedTensor:
+        tower.append((x._level, x._bdim))
+        x = x._value
+    return x, tower
+
+
+def rebuild(physical, tower):
+    """``peel``'s inverse."""
+    for level, bdim in reversed(tower):
+        physical = BatchedTensor(physical, bdim, level)
+    return physical
+
+
+def _in_layout(g, tower, shape):
+    """A logical gradient ``g`` laid out as a physical tensor of ``shape`` with ``tower``'s batch
+    dimensions: the same tower as ``g``'s own, or an unbatched ``g`` repeated along them."""
+    physical, own = peel(g) if g.__class__ is BatchedTensor else (g, [])
+    if own == tower:
+        return physical
+    if own:
+        raise RuntimeError("vmap: a grad_output batched differently from its output is not supported")
+    for _, bdim in tower:
+        physical = physical.unsqueeze(bdim)
+    return physical.expand(*shape)
+
+
+def autograd_grad(outputs, inputs, grad_outputs, **kwargs):
+    """``autograd.grad`` of batched values: one backward pass over the physical tensors. Each batch
+    element's output depends on its own inputs only, so the physical gradient holds every
+    element's gradient (inputs not batched must be repeated first: see ``materialize``)."""
+    from .. import ones_like
+    from ..autograd import grad
+
+    outputs = [outputs] if outputs.__class__ is BatchedTensor or isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if inputs.__class__ is BatchedTensor or isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or grad_outputs.__class__ is BatchedTensor or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    physical_outputs, physical_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        physical, tower = peel(out)
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(physical)
+        else:
+            g = _in_layout(g, tower, physical.shape)
+        physical_outputs.append(physical)
+        physical_grads.append(g)
+    towers = [peel(x) for x in inputs]
+    grads = grad(physical_outputs, [p for p, _ in towers], physical_grads, **kwargs)
+    return tuple(None if g is None else rebuild(g, tower) for g, (_, tower) in zip(grads, towers))
+
+
+def materialize(x):
+    """``x`` batched at the innermost running vmap level, repeated along a new batch dimension if it
+    is not: what a gradient transform differentiates, so that each batch element has its own copy
+    (and its own gradient) of a value the batch shares."""
+    stack = levels()
+    if not stack or not isinstance(x, (Tensor, BatchedTensor)):
+        return x
+    level, _, size = stack[-1]
+    if x.__class__ is BatchedTensor and x._level == level:
+        return x
+    return BatchedTensor(x.unsqueeze(0).expand(size, *x.shape), 0, level)
+
+
+def vmap_running() -> bool:
+    return bool(levels())
