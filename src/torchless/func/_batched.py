@@ -224,11 +224,12 @@ def dispatch(name: str, fn, args: tuple, kwargs: dict):
     return fallback(name, fn, level, args, kwargs)
 
 
-def fallback(name: str, fn, level: int, args: tuple, kwargs: dict):
+def fallback(name: str, fn, level: int, args: tuple, kwargs: dict, warn: bool = True):
     """No batching rule: run ``fn`` once per batch element and stack the results."""
-    warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                  f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
-                  UserWarning, stacklevel=4)
+    if warn:
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                      UserWarning, stacklevel=4)
     from .. import ops
 
     n = batch_size(args, kwargs, level)
@@ -465,3 +466,37 @@ def materialize(x):
 
 def vmap_running() -> bool:
     return bool(levels())
+
+
+# ---- custom autograd Functions inside vmap -----------------------------------------------------------------
+class VmapInfo:
+    """What a Function's ``vmap`` staticmethod is told: the batch size and the randomness mode."""
+
+    __slots__ = ("batch_size", "randomness")
+
+    def __init__(self, batch_size: int, randomness: str):
+        self.batch_size, self.randomness = batch_size, randomness
+
+
+def function_apply(cls, args, kwargs):
+    """``cls.apply`` with batched arguments: through its ``vmap`` staticmethod (a batching rule the
+    user wrote: it gets the physical values and their batch dims, and returns outputs and their
+    batch dims), or, with ``generate_vmap_rule=True``, once per batch element (forward and
+    backward stay the user's)."""
+    level = level_of(args, kwargs)
+    user_rule = cls.__dict__.get("vmap") or next((c.__dict__["vmap"] for c in cls.__mro__[1:]
+                                                  if "vmap" in c.__dict__ and c.__name__ != "Function"), None)
+    if user_rule is not None:
+        info = VmapInfo(batch_size(args, kwargs, level), randomness_at(level))
+        physical = [unwrap(a, level) for a in args]
+        out, out_dims = user_rule.__func__(info, tuple(d for _, d in physical), *(v for v, _ in physical)) \
+            if isinstance(user_rule, staticmethod) else user_rule(info, tuple(d for _, d in physical),
+                                                                  *(v for v, _ in physical))
+        if isinstance(out, tuple):
+            dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(out)
+            return tuple(wrap(o, d, level) for o, d in zip(out, dims))
+        return wrap(out, out_dims, level)
+    if getattr(cls, "generate_vmap_rule", False):
+        return fallback(f"{cls.__name__}.apply", cls.apply, level, args, kwargs, warn=False)
+    raise RuntimeError(f"To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+                       f"generate_vmap_rule=True. ({cls.__name__})")
