@@ -21,7 +21,7 @@ import numpy as np
 
 import torchless
 from torchless.ops import OPS, load_all
-from torchless.ops._samples import B, I, T
+from torchless.ops._samples import B, C, I, T
 
 load_all()  # the registry whole: the lazily loaded topic files too (see ops/_lazy.py)
 
@@ -76,6 +76,8 @@ def plan(spec, rng):
         return Const(np.asarray(spec.values, dtype=np.int64))
     if isinstance(spec, B):
         return Const(np.asarray(spec.values, dtype=np.bool_))
+    if isinstance(spec, C):
+        return Const(rng.standard_normal(spec.shape) + 1j * rng.standard_normal(spec.shape))
     if isinstance(spec, list):
         return [plan(s, rng) for s in spec]
     if isinstance(spec, tuple):

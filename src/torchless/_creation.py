@@ -380,16 +380,61 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(data, requires_grad, device)
 
 
+def _float_points(start: float, end: float, steps: int, d) -> np.ndarray:
+    """torch's linspace kernel for a float dtype ``d`` (steps >= 2): the step computed in ``d``;
+    the first half counts up from ``start``, the second down from ``end``, each point one fused
+    multiply-add."""
+    s, e = d.type(start), d.type(end)
+    step = (e - s) / d.type(steps - 1)
+    i = np.arange(steps, dtype=np.float64)
+    up = i < steps // 2
+    n = np.where(up, i, steps - 1 - i)
+    if d == np.float64:
+        from ._generator import fma
+
+        return np.where(up, fma(n, float(step), float(s)), fma(n, -float(step), float(e)))
+    # (float32 products are exact in double: one rounding, as a fused multiply-add)
+    return np.where(up, float(s) + float(step) * n, float(e) - float(step) * n).astype(d)
+
+
+_CPP_TYPES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _space_dtype(name: str, start, end, dtype):
+    """The result dtype of linspace/logspace: complex (the default complex dtype) when an end is
+    complex, and a dtype passed that cannot hold complex values is refused."""
+    if not any(isinstance(v, complex) for v in (start, end)):
+        return _float_or(dtype)
+    if dtype is None:
+        return _dtype.default_complex()
+    if not dtype.is_complex:
+        from .ops.random import _type_name
+
+        raise RuntimeError(f"torch.{name}(): inferred dtype {_CPP_TYPES[np.dtype(_dtype.default_complex()).name]} "
+                           f"can't be safely cast to passed dtype {_type_name(dtype.np)}")
+    return dtype.np
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included).
 
     Computed as torch does, so float32 results match it bit for bit: the first half counts up
     from ``start``, the second half down from ``end``, each point one fused multiply-add.
     """
-    d = _float_or(dtype)
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    d = _space_dtype("linspace", start, end, dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if d.kind == "c":  # each part a real linspace, as torch computes them side by side
+        part = _dtype.FROM_NP[np.dtype(d.type(0).real.dtype)]
+        start, end = complex(start), complex(end)
+        if steps == 1:
+            return _finish(np.array([start], dtype=d), requires_grad, device)
+        re = _float_points(start.real, end.real, steps, part.np)
+        im = _float_points(start.imag, end.imag, steps, part.np)
+        return _finish((re + 1j * im).astype(d), requires_grad, device)
+    if steps > 1 and d.kind == "f" and d.itemsize >= 4:
+        return _finish(_float_points(start, end, steps, d), requires_grad, device)
     if d.kind == "f":
         s, e = np.float64(d.type(start)), np.float64(d.type(end))
         step = np.float64(d.type((float(end) - float(start)) / (steps - 1))) if steps > 1 else 0.0
@@ -406,7 +451,13 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``."""
-    d = _float_or(dtype)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    d = _space_dtype("logspace", start, end, dtype)
+    if d.kind == "c":
+        if steps < 0:
+            raise RuntimeError("number of steps must be non-negative")
+        exponents = linspace(start, end, steps, dtype=_dtype.complex128)._data
+        return _finish(np.power(complex(base), exponents).astype(d), requires_grad, device)
     data = np.power(base, np.linspace(start, end, steps, dtype=np.float64)).astype(d)
     return _finish(data, requires_grad, device)
 

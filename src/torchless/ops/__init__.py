@@ -18,7 +18,8 @@ CORE = ("elementwise", "reduction", "shape", "indexing", "activation", "compare"
 
 inplace.install()
 
-from ._lazy import load, load_all, load_space  # noqa: E402
+from . import _lazy
+from ._lazy import load, load_all, load_space  # noqa: F401
 
 _lazy.install_stand_ins()
 

@@ -25,6 +25,19 @@ class I:
         return f"I({self.values})"
 
 
+class C:
+    """A random complex128 tensor of ``shape`` (real and imaginary parts standard normal), passed
+    as data: it never requires grad (for ops whose input must be complex, such as istft)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, *shape):
+        self.shape = shape
+
+    def __repr__(self):
+        return f"C{self.shape}"
+
+
 class B:
     """A fixed boolean (mask) tensor."""
 

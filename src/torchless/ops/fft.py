@@ -22,7 +22,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..backend import np
 from ._core import Op, register, unary
-from ._samples import T
+from ._samples import C, T
 
 _NORMS = ("backward", "ortho", "forward")
 _SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -435,6 +435,116 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     if input._data.ndim == 1:
         out = out.squeeze(0)
     return out if return_complex else _view_as_real(out)
+
+
+@register(samples=[(C(5, 9), 8, 2, {"window": T(8, lo=0.5, hi=1.0)}), (C(2, 4, 7), 6, 3),
+                   (C(8, 9), 8, 2, {"onesided": False, "return_complex": True, "length": 12})], gradcheck=False)
+def istft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=None, center: bool = True,
+          normalized: bool = False, onesided=None, length=None, return_complex: bool = False) -> Tensor:
+    """The inverse of ``stft``: each frame's inverse transform, windowed and added where the frames
+    overlap, divided by the overlapping squared window (the least-squares inverse).
+    ``input``: complex, ``(batch?, freqs, frames)`` as stft returns it."""
+    hop = n_fft // 4 if hop_length is None else hop_length
+    win = n_fft if win_length is None else win_length
+    fail = _istft_error(input, n_fft, hop, win, window, center, normalized, onesided, length, return_complex)
+    if not input.is_complex():
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
+                           "return_complex=True.")
+    dims = input._data.ndim
+    if input._data.size == 0:
+        raise fail("input tensor cannot be empty.")
+    if dims not in (2, 3):
+        raise fail(f"expected a tensor with 3 or 4 dimensions, but got {dims + 1}")
+    n_frames, fft_size = input._data.shape[-1], input._data.shape[-2]
+    one = fft_size != n_fft if onesided is None else onesided
+    if one and n_fft // 2 + 1 != fft_size:
+        raise fail("expected the frequency dimension (3rd to the last) of the input tensor to match n_fft / 2 + 1 "
+                   f"when onesided=True, but got {fft_size}")
+    if not one and n_fft != fft_size:
+        raise fail("expected the frequency dimension (3rd to the last) of the input tensor to match n_fft when "
+                   f"onesided=False, but got {fft_size}")
+    if not 0 < hop <= win:
+        raise fail("expected 0 < hop_length <= win_length")
+    if not 0 < win <= n_fft:
+        raise fail("expected 0 < win_length <= n_fft")
+    if window is not None and window._data.shape != (win,):
+        raise fail("Invalid window shape. window has to be 1D and length of `win_length`")
+    if window is None:
+        import warnings
+
+        warnings.warn("A window was not provided. A rectangular window will be applied.Please provide the same "
+                      "window used by stft to make the inversion lossless.To suppress this warning and use a "
+                      "rectangular window, explicitly set `window=torch.ones(n_fft, device=<device>)`.",
+                      UserWarning, stacklevel=2)
+        window = _wrap(np.ones(win, dtype=input._data.real.dtype), None)
+    if win != n_fft:
+        from .nn.spatial import constant_pad_nd
+
+        left = (n_fft - win) // 2
+        window = constant_pad_nd(window, (left, n_fft - win - left))
+    x = (input if dims == 3 else input.unsqueeze(0)).transpose(1, 2)  # (batch, frames, freqs)
+    norm = "ortho" if normalized else "backward"
+    if return_complex:
+        if one:
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
+        frames = ifft(x, dim=-1, norm=norm)
+    else:
+        if window.is_complex():
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        if not one:
+            x = x[..., : n_fft // 2 + 1]
+        frames = irfft(x, n=n_fft, dim=-1, norm=norm)
+    total = n_fft + hop * (n_frames - 1)
+    y = _overlap_add(frames * window, total, hop)
+    envelope = _overlap_add(window.pow(2).expand(1, n_frames, n_fft), total, hop)
+    start = n_fft // 2 if center else 0
+    end = start + length if length is not None else (total - n_fft // 2 if center else total)
+    y, envelope = y[:, start:end], envelope[:, start:end]
+    if envelope._data.size and (np.abs(envelope._data) < 1e-11).any():
+        raise fail("window overlap add min: 1\n[ CPUBoolType{} ]", sep="")
+    y = y / envelope
+    if dims == 2:
+        y = y.squeeze(0)
+    if end > total:
+        import warnings
+
+        warnings.warn("The length of signal is shorter than the length parameter. Result is being padded with zeros "
+                      "in the tail. Please check your center and hop_length settings.", UserWarning, stacklevel=2)
+        from .nn.spatial import constant_pad_nd
+
+        y = constant_pad_nd(y, (0, end - total))
+    return y
+
+
+def _overlap_add(frames: Tensor, total: int, hop: int) -> Tensor:
+    """Frames ``(batch, n, size)`` added into signals ``(batch, total)``, frame f from f * hop on."""
+    from .scatter import index_add
+
+    batch, n, size = frames._data.shape
+    where = (np.arange(n)[:, None] * hop + np.arange(size)[None, :]).reshape(-1)
+    return index_add(frames.new_zeros((batch, total)), 1, _wrap(where, None), frames.reshape(batch, n * size))
+
+
+_CPU_TYPES = {"float32": "Float", "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+              "float16": "Half"}
+
+
+def _istft_error(input, n_fft, hop, win, window, center, normalized, onesided, length, return_complex):
+    """torch's errors for istft start with the call, written out."""
+
+    def name(t):
+        return _CPU_TYPES.get(t._data.dtype.name, t._data.dtype.name)
+
+    w = "None" if window is None else f"torch.{name(window)}Tensor{{{list(window._data.shape)}}}"
+    one = "None" if onesided is None else int(onesided)
+    call = (f"istft(CPU{name(input)}Type{list(input._data.shape)}, n_fft={n_fft}, hop_length={hop}, "
+            f"win_length={win}, window={w}, center={int(center)}, normalized={int(normalized)}, onesided={one}, "
+            f"length={length}, return_complex={int(return_complex)})")
+
+    def fail(message: str, sep: str = " : ") -> RuntimeError:
+        return RuntimeError(call + (" " if sep == "" else sep) + message)
+
+    return fail
 
 
 def _view_as_real(t):

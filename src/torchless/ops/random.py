@@ -15,6 +15,7 @@ from .._tensor import Tensor, _wrap
 from ..backend import np
 from . import _core
 from ._core import register
+from ._samples import T
 from .inplace import apply_inplace
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -427,6 +428,226 @@ def normal_tensor(mean, std, generator=None) -> Tensor:
     return _core.nary(cls, ops, draw)
 
 
+# ---- poisson, binomial ---------------------------------------------------------------------------
+# torch samples these one element after another (in the output's memory order), each from as many
+# float64 uniforms as its rejection loop needs: so do we, in plain Python floats (float64 is
+# Python's float; the C library's log/exp through ``math``, as in _generator.py).
+_INF = math.inf
+
+
+def _div(a: float, b: float) -> float:
+    """``a / b`` with IEEE results for b = 0 (Python would raise)."""
+    if b:
+        return a / b
+    return math.nan if a == 0 or math.isnan(a) else math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _log(v: float) -> float:
+    return math.log(v) if v > 0 else (-_INF if v == 0 else math.nan)
+
+
+def _floor(v: float) -> float:
+    return float(math.floor(v)) if math.isfinite(v) else v
+
+
+def _to_int64(v: float) -> int:
+    """A double cast to int64 as x86 does it: anything out of range (inf, nan) is INT64_MIN."""
+    return int(v) if math.isfinite(v) and -(2.0**63) <= v < 2.0**63 else -(2**63)
+
+
+def _poisson_one(lam: float, u) -> int:
+    """One Poisson sample of rate ``lam``: Hoermann's transformed rejection for lam >= 10, else the
+    product of uniforms until it falls below exp(-lam). ``u()`` draws a float64 uniform."""
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), _log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            U = u() - 0.5
+            V = u()
+            us = 0.5 - abs(U)
+            k = _floor((_div(2 * a, us) + b) * U + lam + 0.43)
+            if us >= 0.07 and V <= vr:
+                return _to_int64(k)
+            if k < 0 or (us < 0.013 and V > us):
+                continue
+            if _log(V) + _log(invalpha) - _log(_div(a, us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1):
+                return _to_int64(k)
+    if lam == 0:
+        return 0
+    enlam = math.exp(-lam)
+    x, prod = 0, 1.0
+    while True:
+        prod *= u()
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+def _uniform_source(gen):
+    def u() -> float:
+        return float(gen._uniform64(1)[0])
+
+    return u
+
+
+class PoissonBackward0(_Sample):
+    """poisson: the samples get a zero gradient"""
+
+
+@register("poisson", method=False, differentiable=False, samples=[(T(3, 4, lo=0.0, hi=0.0),)])  # (rate 0: no draws)
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson samples, one per element of ``input`` (the rates), in its dtype: torch's values
+    for torch's seed.
+
+    >>> import torchless as torch
+    >>> _ = torch.manual_seed(0)
+    >>> torch.poisson(torch.tensor([0.5, 3.0, 15.0]))
+    tensor([ 2.,  4., 16.])
+    """
+    gen, x = G._gen(generator), input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_type_name(x.dtype)}'")
+
+    def draw():
+        u = _uniform_source(gen)
+        rates = x.astype(np.float64).ravel().tolist()
+        for lam in rates:  # (torch checks each rate as it comes to it)
+            if not lam >= 0:
+                raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        return np.array([_poisson_one(lam, u) for lam in rates], dtype=np.float64).astype(x.dtype).reshape(x.shape)
+
+    return _core.nary(PoissonBackward0, (input,), draw)
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k: float) -> float:
+    """log(k!) minus its Stirling approximation: a table to 9, a series beyond."""
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(count: float, prob: float, u, s) -> float:
+    """The number of geometric waiting times that fit in ``count`` trials."""
+    logprob = s(math.log1p(-prob))  # (log1p of the count's dtype)
+    geom_sum, num_geom = 0.0, 0.0
+    while True:
+        geom = _div(_log(u()), logprob)
+        geom_sum += float(math.ceil(geom)) if math.isfinite(geom) else geom
+        if geom_sum > count:
+            return num_geom
+        num_geom = s(num_geom + 1)
+
+
+def _btrs(count: float, prob: float, u, s) -> float:
+    """Hoermann's BTRS transformed rejection (with the log the original leaves out, as torch).
+    ``s`` rounds a value to the count's dtype: the operations C++ does in that dtype go through it."""
+    stddev = s(math.sqrt(s(s(count * prob) * s(1 - prob))))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = s(count * prob) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = s(prob / s(1 - prob))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = float(math.floor(s(s(count + 1) * prob)))
+    while True:
+        U = u() - 0.5
+        V = u()
+        us = 0.5 - abs(U)
+        k = s(_floor((_div(2 * a, us) + b) * U + c))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and V <= v_r:
+            return k
+        V = _log(_div(V * alpha, _div(a, us * us) + b))
+        left = s(s(count - k) + 1)
+        upperbound = ((m + 0.5) * _log((m + 1) / (r * (count - m + 1)))
+                      + s(count + 1) * _log((count - m + 1) / left)
+                      + (k + 0.5) * _log(r * left / s(k + 1))
+                      + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k) - _stirling_tail(s(count - k)))
+        if V <= upperbound:
+            return k
+
+
+def _binomial_one(count: float, prob: float, u, s) -> float:
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        return _btrs(count, prob, u, s) if s(count * prob) >= 10.0 else _binomial_inversion(count, prob, u, s)
+    if prob > 0.5:
+        q = s(1.0 - prob)
+        k = _btrs(count, q, u, s) if s(count * q) >= 10.0 else _binomial_inversion(count, q, u, s)
+        return s(count - k)
+    return math.nan  # (prob is nan)
+
+
+BinomialNode = type("NotImplemented", (_Sample,), {"__doc__": "binomial: no derivative in torch",
+                                                  "backward": lambda self, g: _no_binomial_derivative()})
+
+
+def _no_binomial_derivative():
+    raise RuntimeError("derivative for aten::binomial is not implemented")
+
+
+@register("binomial", method=False, differentiable=False,
+          samples=[(T(3, lo=0.0, hi=0.0), T(3, lo=0.2, hi=0.8)), (T(2, 1, lo=5.0, hi=9.0), T(3, lo=1.0, hi=1.0))])
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial samples: successes in ``count`` trials of probability ``prob`` (float tensors of
+    one dtype, broadcast together), torch's values for torch's seed.
+
+    >>> import torchless as torch
+    >>> _ = torch.manual_seed(0)
+    >>> torch.binomial(torch.tensor([10.0, 100.0]), torch.tensor([0.5, 0.2]))
+    tensor([ 7., 21.])
+    """
+    gen = G._gen(generator)
+    cd, pd = count._data, prob._data
+    for arg, d in (("count", cd.dtype), ("prob", pd.dtype)):
+        if d.kind != "f":
+            raise ValueError(f"binomial only supports floating-point dtypes for {arg}, got: {_type_name(d)}")
+    if pd.dtype != cd.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(pd.dtype)} but expected {_type_name(cd.dtype)}")
+    if cd.dtype not in (_F32, _F64):
+        raise NotImplementedError(f"\"binomial_cpu\" not implemented for '{_type_name(cd.dtype)}'")
+    try:
+        shape = np.broadcast_shapes(cd.shape, pd.shape)
+    except ValueError:
+        raise _core.broadcast_error(count, prob) from None
+    if shape != cd.shape:  # (torch's output takes the count's shape, then is resized)
+        import warnings
+
+        warnings.warn(f"An output with one or more elements was resized since it had shape {list(cd.shape)}, which "
+                      f"does not match the required output shape {list(shape)}. This behavior is deprecated, and "
+                      "in a future PyTorch release outputs will not be resized unless they have zero elements.",
+                      UserWarning, stacklevel=2)
+    if cd.dtype == _F32:
+        def s(v: float) -> float:
+            return float(np.float32(v))
+    else:
+        def s(v: float) -> float:
+            return v
+
+    def draw():
+        u = _uniform_source(gen)
+        n = np.broadcast_to(cd, shape).astype(np.float64).ravel().tolist()
+        p = np.broadcast_to(pd, shape).astype(np.float64).ravel().tolist()
+        out = [_binomial_one(c, q, u, s) for c, q in zip(n, p)]
+        return np.array(out, dtype=np.float64).astype(cd.dtype).reshape(shape)
+
+    return _core.nary(BinomialNode, (count, prob), draw)
+
+
 Tensor.uniform_ = uniform_
 Tensor.normal_ = normal_
 Tensor.cauchy_ = cauchy_
@@ -436,4 +657,4 @@ Tensor.log_normal_ = log_normal_
 Tensor.random_ = random_
 Tensor.bernoulli_ = bernoulli_
 
-__all__ = ["bernoulli", "multinomial", "normal_tensor"]
+__all__ = ["bernoulli", "binomial", "multinomial", "normal_tensor", "poisson"]

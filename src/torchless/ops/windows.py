@@ -193,3 +193,138 @@ def kaiser(M: int, *, beta: float = 12.0, sym: bool = True, dtype=None, layout=N
     end = elementwise.minimum(b, -b + (M - 1) * step)
     k = _creation.linspace(-b.item(), end.item(), M, dtype=dtype, device=device, requires_grad=requires_grad)
     return i0((b * b - k**2).sqrt()) / i0(b)
+
+
+# ---- torch.hann_window, hamming_window, ...: the top-level windows ---------------------------------
+# These compute as ATen does, step by step in the window's dtype on an arange (so float64 results
+# match torch's bit for bit); ``periodic=True`` is the symmetric window of length + 1 without its
+# last point. ``requires_grad=True`` makes a leaf, as in torch (no graph back to the arange).
+_CPP_NAMES = {"int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def _window_start(name: str, window_length, dtype, layout):
+    """torch's checks; the dtype to compute in."""
+    if not isinstance(window_length, int) or isinstance(window_length, bool):
+        raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    if layout is not None and str(layout) != "torch.strided":
+        raise RuntimeError(f"{name} is not implemented for sparse types, got: {layout}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
+    dtype = dtype or DEFAULT.float
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+                           f"{_CPP_NAMES.get(str(dtype)[6:], str(dtype)[6:])}, device=cpu, layout=Strided (default), "
+                           "requires_grad=false (default), pinned_memory=false, memory_format=(nullopt))")
+    return dtype
+
+
+def _window_finish(window: Tensor, periodic: bool, requires_grad: bool) -> Tensor:
+    if periodic:
+        window = window[:-1]
+    return window.detach().contiguous().requires_grad_(requires_grad)
+
+
+def _arange(n: int, dtype) -> Tensor:
+    if dtype.is_complex:
+        from .pointwise import not_implemented_for
+
+        raise not_implemented_for("arange_cpu", __import__("numpy").dtype(dtype.np))
+    return _creation.arange(n, dtype=dtype)
+
+
+def _short_window(window_length: int, dtype, device, requires_grad):
+    """Length 0 and 1 (no arange involved), or None."""
+    if window_length in (0, 1):
+        return _creation.ones((window_length,), dtype=dtype, device=device, requires_grad=requires_grad)
+    return None
+
+
+@register("hamming_window", method=False, differentiable=False, samples=[(0,), (1,), (5,), (6, False), (7, True, 0.6),
+                                                                         (7, False, 0.6, 0.3)])
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
+                   dtype=None, layout=None, device=None, pin_memory: bool = False,
+                   requires_grad: bool = False) -> Tensor:
+    """``alpha - beta cos(2 pi n / (N - 1))``.
+
+    >>> import torchless as torch
+    >>> torch.hamming_window(4, periodic=False)
+    tensor([0.0800, 0.7700, 0.7700, 0.0800])
+    """
+    dtype = _window_start("hamming_window", window_length, dtype, layout)
+    return _hamming(window_length, periodic, alpha, beta, dtype, device, requires_grad)
+
+
+def _hamming(window_length, periodic, alpha, beta, dtype, device, requires_grad):
+    done = _short_window(window_length, dtype, device, requires_grad)
+    if done is not None:
+        return done
+    n = window_length + 1 if periodic else window_length
+    window = elementwise.cos(_arange(n, dtype) * (math.pi * 2.0 / (n - 1))) * -beta + alpha
+    return _window_finish(window, periodic, requires_grad)
+
+
+@register("hann_window", method=False, differentiable=False, samples=[(0,), (1,), (5,), (6, False)])
+def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None,
+                pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """``0.5 - 0.5 cos(2 pi n / (N - 1))``: the Hamming window with alpha = beta = 0.5.
+
+    >>> import torchless as torch
+    >>> torch.hann_window(4)
+    tensor([0.0000, 0.5000, 1.0000, 0.5000])
+    """
+    dtype = _window_start("hann_window", window_length, dtype, layout)
+    return _hamming(window_length, periodic, 0.5, 0.5, dtype, device, requires_grad)
+
+
+@register("blackman_window", method=False, differentiable=False, samples=[(0,), (1,), (5,), (6, False)])
+def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None,
+                    pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``."""
+    dtype = _window_start("blackman_window", window_length, dtype, layout)
+    done = _short_window(window_length, dtype, device, requires_grad)
+    if done is not None:
+        return done
+    n = window_length + 1 if periodic else window_length
+    k = _arange(n, dtype) * (math.pi / (n - 1))
+    window = elementwise.cos(k * 4) * 0.08 - elementwise.cos(k * 2) * 0.5 + 0.42
+    return _window_finish(window, periodic, requires_grad)
+
+
+@register("bartlett_window", method=False, differentiable=False, samples=[(0,), (1,), (5,), (6, False)])
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None,
+                    pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """The triangle ``1 - |2n / (N - 1) - 1|``, computed as ``2n / (N - 1)`` rising to the middle
+    and ``2 - 2n / (N - 1)`` after it."""
+    dtype = _window_start("bartlett_window", window_length, dtype, layout)
+    done = _short_window(window_length, dtype, device, requires_grad)
+    if done is not None:
+        return done
+    n = window_length + 1 if periodic else window_length
+    rise = _arange(n, dtype) * (2.0 / (n - 1))
+    half = ((n - 1) >> 1) + 1
+    window = _creation.tensor(rise._data, dtype=dtype)
+    window[half:] = 2 - rise[half:]
+    return _window_finish(window, periodic, requires_grad)
+
+
+@register("kaiser_window", method=False, differentiable=False, samples=[(0,), (1,), (5,), (6, False),
+                                                                        (7, True, 3.0)])
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype=None, layout=None,
+                  device=None, pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """``i0(beta sqrt(1 - ((n - a) / a)**2)) / i0(beta)`` with ``a = (N - 1) / 2`` (float16 is
+    computed in float32, as torch does)."""
+    from .special import i0
+
+    dtype = _window_start("kaiser_window", window_length, dtype, layout)
+    done = _short_window(window_length, dtype, device, requires_grad)
+    if done is not None:
+        return done
+    n = window_length + 1 if periodic else window_length
+    compute = float32 if dtype.itemsize < 4 else dtype
+    a = _arange(n, dtype).to(compute)
+    alpha = (n - 1) / 2.0
+    b = _creation.tensor(beta, dtype=compute)
+    window = (i0(b * (1 - ((a - alpha) / alpha) ** 2.0).abs().sqrt()) / i0(b)).to(dtype)
+    return _window_finish(window, periodic, requires_grad)
