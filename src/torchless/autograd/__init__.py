@@ -2,10 +2,11 @@
 
 from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .._legacy import Variable
-from . import function, graph
+from . import function, functional, graph
 from .api import backward, grad
 from .function import Function, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError",
-           "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "function", "graph"]
+           "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "function",
+           "functional", "graph"]
