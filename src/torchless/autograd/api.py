@@ -111,7 +111,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     (tensor(6.),)
     """
     if is_grads_batched:
-        raise NotImplementedError("torchless: is_grads_batched needs vmap, which torchless does not have yet")
+        return _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                              materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -150,6 +151,27 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.to(t.dtype)
         result.append(g)
     return tuple(result)
+
+
+def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad(..., is_grads_batched=True)``: the first dimension of each grad_output indexes a batch of
+    cotangents; each gradient gets the same leading dimension. One backward per cotangent, over a
+    graph kept until the last one."""
+    from .. import stack
+
+    outs = _as_tuple(outputs)
+    cotangents = _as_tuple(grad_outputs)
+    if len(cotangents) != len(outs) or any(c is None for c in cotangents):
+        raise RuntimeError("is_grads_batched=True needs a batched grad_output for every output")
+    sizes = {c.shape[0] if c.dim() else None for c in cotangents}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                           "the batch dimension; every grad_output needs one, of the same size")
+    size = sizes.pop()
+    rows = [grad(outs, inputs, [c[i] for c in cotangents], retain_graph=True if i < size - 1 else retain_graph,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for i in range(size)]
+    return tuple(None if column[0] is None else stack(column) for column in zip(*rows))
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:

@@ -345,7 +345,23 @@ def install() -> None:
                 _Installed.dispatchers.setdefault(id(fn), replacement)
                 saved.append((Tensor, name, fn))
                 setattr(Tensor, name, replacement)
+        saved.append(_install_function_apply())
         _Installed.saved = saved
+
+
+def _install_function_apply():
+    """Custom ``autograd.Function``s meet batched arguments in ``function_apply``."""
+    from ..autograd.function import Function
+
+    unbatched = vars(Function)["apply"]
+
+    def apply(cls, *args, **kwargs):
+        if level_of(args, kwargs) is None:
+            return unbatched.__func__(cls, *args, **kwargs)
+        return function_apply(cls, args, kwargs)
+
+    Function.apply = classmethod(functools.wraps(unbatched.__func__)(apply))
+    return Function, "apply", unbatched
 
 
 def uninstall() -> None:
@@ -367,7 +383,13 @@ def original(fn):
 def dispatching(fn):
     """The dispatcher of a public function that was looked up before vmap started (``vmap(torch.dot)``),
     else ``fn`` itself."""
-    return _Installed.dispatchers.get(id(fn), fn)
+    replacement = _Installed.dispatchers.get(id(fn))
+    if replacement is not None:
+        return replacement
+    owner = getattr(fn, "__self__", None)  # (a custom Function's ``apply``, bound before vmap started)
+    if isinstance(owner, type) and hasattr(owner, "_backward_cls") and fn.__name__ == "apply":
+        return owner.apply
+    return fn
 
 
 # ---- the vmap levels now running (innermost last) ----------------------------------------------------

@@ -136,7 +136,6 @@ class _Linearized:
     """The double-vjp trick on a recorded graph: ``jvp(t) = d/du <vjp(u), t>`` for each output."""
 
     def __init__(self, outs, ins, scope: _Scope):
-        from .. import zeros_like
         self.outs = outs
         self.live = [i for i, o in enumerate(outs) if o.requires_grad]
         self.u = [scope.fresh_zeros_like(outs[i]) for i in self.live]
