@@ -25,8 +25,8 @@ Exit status: 0 = all checked results match (targets met or not),
                  or could not be imported.
 
 Hidden / internal flags:
-    --w3-memory torchless|torch   run W3 once in this (fresh) process and print
-                                  its peak RSS as JSON; used by the parent.
+    --memory-child W3|W9 torchless|torch   run the workload once in this (fresh)
+                                  process and print its peak RSS as JSON; used by the parent.
     --self-test                   use PyTorch in place of torchless, to check
                                   the harness itself.
 """
@@ -331,6 +331,100 @@ def w7_run(torch, dataset):
     for i, (x, y) in enumerate(torch.utils.data.DataLoader(dataset, batch_size=W7_BATCH, shuffle=True)):
         total += (i % 7) * int(y[0])
     return float(total), {}
+
+
+# W8-W10: the nn/optim workloads (issue 10). Models are built after torch.manual_seed(0) in both
+# libraries: torchless's initialisers draw torch's random numbers, so the weights are equal.
+
+W8_STEPS = 100
+
+
+def w8_setup(torch):
+    x, target, _ = w3_data()
+    labels = np.argmax(target, axis=1)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=W3_LR, momentum=0.9)
+    return torch.tensor(x), torch.tensor(labels), model, torch.nn.CrossEntropyLoss(), opt
+
+
+def w8_run(torch, state):
+    x, labels, model, loss_fn, opt = state
+    for _ in range(W8_STEPS):
+        loss = loss_fn(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss.item(), {}
+
+
+W9_STEPS = 5
+
+
+@cache
+def w9_data():
+    rng = np.random.default_rng(9)
+    return rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, size=64)
+
+
+def w9_setup(torch):
+    nn = torch.nn
+
+    class LeNet5(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            F = torch.nn.functional
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = F.relu(self.fc1(x.flatten(1)))
+            return self.fc3(F.relu(self.fc2(x)))
+
+    x, labels = w9_data()
+    torch.manual_seed(0)
+    model = LeNet5()
+    return torch.tensor(x), torch.tensor(labels), model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def w9_run(torch, state):
+    x, labels, model, opt = state
+    for _ in range(W9_STEPS):
+        loss = torch.nn.functional.cross_entropy(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss.item(), {}
+
+
+W10_SEQ, W10_BATCH, W10_HIDDEN = 35, 20, 128
+
+
+@cache
+def w10_data():
+    return np.random.default_rng(10).standard_normal((W10_SEQ, W10_BATCH, W10_HIDDEN)).astype(np.float32)
+
+
+def w10_setup(torch):
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(W10_HIDDEN, W10_HIDDEN, num_layers=2)
+    return torch.tensor(w10_data()), lstm
+
+
+def w10_run(torch, state):
+    x, lstm = state
+    out, (h, c) = lstm(x)
+    loss = out.pow(2).mean() + h.sum() * 0.1
+    loss.backward()
+    grad_sum = float(sum(p.grad.abs().sum() for p in lstm.parameters()))
+    for p in lstm.parameters():
+        p.grad = None
+    return [loss.item(), grad_sum], {}
 
 
 # ---------------------------------------------------------------------------
@@ -884,6 +978,12 @@ WORKLOADS = [
              rtol=1e-3, atol=1e-5, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
     Workload("W7", "W7 DataLoader epoch, 60000x784, batch 64, shuffled", w7_setup, w7_run, target=1.5,
              rtol=0, atol=0, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
+    Workload("W8", "W8 MLP 784-256-10 as nn.Sequential, CrossEntropyLoss, SGD(momentum), 100 steps", w8_setup,
+             w8_run, target=1.1, rtol=1e-3, atol=1e-6, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W9", "W9 LeNet-5 nn.Module, batch 64, Adam, 5 training steps", w9_setup, w9_run, target=1.5,
+             rtol=1e-3, atol=1e-5, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W10", "W10 nn.LSTM 2 layers, hidden 128, seq 35, batch 20, forward+backward", w10_setup, w10_run,
+             target=2.0, rtol=1e-3, atol=1e-4, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
 ]  # fmt: skip
 QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5
@@ -1043,12 +1143,16 @@ def _peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 
 
-def w3_memory_child(lib, library_path, self_test):
-    """Entry point of the child process: import one library, run W3 once."""
+MEMORY_WORKLOADS = {"W3": (lambda: w3_setup, lambda: w3_run), "W9": (lambda: w9_setup, lambda: w9_run)}
+
+
+def memory_child(key, lib, library_path, self_test):
+    """Entry point of the child process: import one library, run workload ``key`` once."""
     before = _peak_rss_bytes()
     torch = load_torch() if lib == "torch" else load_torchless(library_path, self_test)
     after_import = _peak_rss_bytes()
-    result, _ = w3_run(torch, w3_setup(torch))
+    setup, run = (f() for f in MEMORY_WORKLOADS[key])
+    result, _ = run(torch, setup(torch))
     peak = _peak_rss_bytes()
     print(
         json.dumps(
@@ -1063,11 +1167,12 @@ def w3_memory_child(lib, library_path, self_test):
     )
 
 
-def measure_w3_memory(lib, args):
+def measure_memory(key, lib, args):
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
-        "--w3-memory",
+        "--memory-child",
+        key,
         lib,
         "--library-path",
         str(args.library_path),
@@ -1127,7 +1232,7 @@ def parse_args(argv=None):
         help="instead of the workloads: W5's chain at 10,000 to 1,000,000 steps, time per op (linear?)",
     )
     p.add_argument("--self-test", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--w3-memory", choices=["torchless", "torch"], default=None, help=argparse.SUPPRESS)
+    p.add_argument("--memory-child", nargs=2, metavar=("WORKLOAD", "LIB"), default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -1171,8 +1276,8 @@ def run_scaling(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.w3_memory:
-        w3_memory_child(args.w3_memory, args.library_path, args.self_test)
+    if args.memory_child:
+        memory_child(*args.memory_child, args.library_path, args.self_test)
         return 0
     if args.scaling:
         return run_scaling(args)
@@ -1403,17 +1508,17 @@ def main(argv=None):
                 )
             )
 
-        # W3 peak memory, in fresh subprocesses.
-        if wl.key == "W3":
-            progress("    measuring W3 peak RSS in fresh subprocesses")
+        # W3's and W9's peak memory, in fresh subprocesses.
+        if wl.key in MEMORY_WORKLOADS:
+            progress(f"    measuring {wl.key} peak RSS in fresh subprocesses")
             mem = {}
             for lib in ("torchless", "torch"):
                 if lib == "torch" and torch is None:
                     continue
-                info, err = measure_w3_memory(lib, args)
+                info, err = measure_memory(wl.key, lib, args)
                 mem[lib] = info
                 if err:
-                    errors.append((f"W3 memory ({lib})", err))
+                    errors.append((f"{wl.key} memory ({lib})", err))
             tl_mem = mem.get("torchless")
             th_mem = mem.get("torch")
             tl_b = tl_mem["peak_bytes"] if tl_mem else None
@@ -1425,7 +1530,7 @@ def main(argv=None):
                 ratio, met = "-", ("error" if tl_mem is None else "-")
             rows.append(
                 (
-                    "W3 peak RSS (MB, fresh process)",
+                    f"{wl.key} peak RSS (MB, fresh process)",
                     f"{tl_b / 2**20:.1f}" if tl_b else "-",
                     f"{th_b / 2**20:.1f}" if th_b else "-",
                     ratio,
@@ -1465,7 +1570,8 @@ def main(argv=None):
     print()
     print(
         "W2: fwd = the 1000-iteration loop, bwd = `y.sum().backward()`. "
-        "Memory row: peak resident memory (VmHWM) of a fresh process that imports the library and runs W3 once."
+        "Memory rows: peak resident memory (VmHWM) of a fresh process that imports the library and runs the "
+        "workload (W3, W9) once."
     )
 
     if contender_rows:
