@@ -143,3 +143,26 @@ def test_function_apply_is_restored_after_vmap():
     before = vars(tl.autograd.Function)["apply"]
     _run_custom_functions(tl)
     assert vars(tl.autograd.Function)["apply"] is before
+
+
+JACOBIAN_CASES = {
+    "jacrev_tuple_argnums_and_outputs": lambda lib: lib.func.jacrev(
+        lambda a, b: (a * b.sum(), (a ** 2).sum()), argnums=(0, 1))(*_args(lib, W, X)),
+    "jacrev_has_aux_chunked": lambda lib: lib.func.jacrev(
+        lambda a: (a.exp(), a.sum()), has_aux=True, chunk_size=2)(*_args(lib, W)),
+    "jacfwd_tuple_argnums": lambda lib: lib.func.jacfwd(lambda a, b: a[:, None] * b, argnums=(0, 1))(
+        *_args(lib, W, X[0])),
+    "jacfwd_has_aux": lambda lib: lib.func.jacfwd(lambda a: (a.sin(), a.cos()), has_aux=True)(*_args(lib, W)),
+    "jacrev_data_dependent_control_flow": lambda lib: lib.func.jacrev(
+        lambda a: a.sin() if float(a.sum()) > 0 else a.cos())(*_args(lib, W)),
+    "jacfwd_data_dependent_control_flow": lambda lib: lib.func.jacfwd(
+        lambda a: a.sin() if float(a.sum()) > 0 else a.cos())(*_args(lib, W)),
+    "hessian_of_matrix_function": lambda lib: lib.func.hessian(lambda m: (m @ m).tanh().sum())(*_args(lib, M[0])),
+    "jacrev_of_jacfwd": lambda lib: lib.func.jacrev(lib.func.jacfwd(lambda a: a.sin() * a.sum()))(*_args(lib, W)),
+}
+
+
+@pytest.mark.parametrize("name", list(JACOBIAN_CASES))
+def test_jacobians_match_torch(name):
+    make = JACOBIAN_CASES[name]
+    assert_same_tree(make(torch), make(tl))

@@ -270,8 +270,10 @@ class _Installed:
 
     lock = threading.Lock()
     depth = 0
-    saved: ClassVar[list] = []  # (namespace, name, original)
-    dispatchers: ClassVar[dict] = {}  # id(original) -> its dispatcher
+    saved: ClassVar[list] = []  # (namespace, {name: original}) while installed
+    dispatchers: ClassVar[dict] = {}  # id(original) -> its dispatcher (kept, so each is made once)
+    plan: ClassVar[list] = []  # see _plan
+    plan_key = None
 
 
 def _namespaces():
@@ -301,6 +303,7 @@ def _dispatcher(name: str, original):
         return dispatch(name, original, args, kwargs)
 
     dispatcher._vmap_original = original
+    dispatcher._vmap_key = name
     for key, value in vars(original).items():  # (torch.ops.aten.<name>.default is the function itself)
         if value is original:
             setattr(dispatcher, key, dispatcher)
@@ -313,40 +316,71 @@ def _random_sensitive(name: str) -> bool:
     return name in RANDOM and current_randomness() is not None
 
 
+def _plan() -> list:
+    """``(owner, originals, dispatchers)``: for each public namespace and for Tensor, the functions
+    (by name) that vmap replaces and their dispatchers; worked out once (again only when the
+    registry or Tensor's methods grow)."""
+    from ..ops import OPS, load_all
+
+    if _Installed.plan_key is None:
+        load_all()  # (later topic files can only add to OPS, which the key sees)
+    key = (len(OPS), len(vars(Tensor)))
+    if _Installed.plan_key == key:
+        return _Installed.plan
+    plan = []
+    for module, prefix in _namespaces():
+        start = prefix + "." if prefix else ""
+        names = [key[len(start):] for key, info in OPS.items()
+                 if info.fn is not None and key.startswith(start) and "." not in key[len(start):]]
+        if not prefix:
+            names += list(EXTRA)
+        fns = {short: original(getattr(module, short, None)) for short in names}
+        plan.append(_entry(module, {short: fn for short, fn in fns.items() if fn is not None and callable(fn)},
+                           start))
+    # Tensor's methods too: a batched self never reaches them (BatchedTensor routes its own), but
+    # one called unbound does (Tensor.uniform_(x)), and so do batched arguments (t.add(x))
+    plan.append(_entry(Tensor, {name: original(fn) for name, fn in vars(Tensor).items()
+                                if isinstance(fn, types.FunctionType)}, ""))
+    _Installed.plan, _Installed.plan_key = plan, key
+    return plan
+
+
+def _entry(owner, originals: dict, prefix: str) -> tuple:
+    return owner, originals, {name: _dispatcher_of(fn, prefix + name) for name, fn in originals.items()}, prefix
+
+
+def _dispatcher_of(fn, key: str):
+    replacement = _Installed.dispatchers.get(id(fn))
+    if replacement is None or replacement._vmap_original is not fn:
+        replacement = _Installed.dispatchers[id(fn)] = _dispatcher(key, fn)
+    return replacement
+
+
+def _swap(owner, functions: dict) -> None:
+    if isinstance(owner, types.ModuleType):
+        vars(owner).update(functions)
+    else:
+        for name, fn in functions.items():
+            setattr(owner, name, fn)
+
+
 def install() -> None:
     with _Installed.lock:
         _Installed.depth += 1
         if _Installed.depth > 1:
             return
-        from ..ops import OPS, load_all
-
-        load_all()
-        saved = []
-        for module, prefix in _namespaces():
-            start = prefix + "." if prefix else ""
-            names = [key[len(start):] for key, info in OPS.items()
-                     if info.fn is not None and key.startswith(start) and "." not in key[len(start):]]
-            if not prefix:
-                names += list(EXTRA)
-            for short in names:
-                original = getattr(module, short, None)
-                if original is None or not callable(original):
-                    continue
-                key = f"{prefix}.{short}" if prefix else short
-                saved.append((module, short, original))
-                replacement = _dispatcher(key, original)
-                _Installed.dispatchers.setdefault(id(original), replacement)
-                setattr(module, short, replacement)
-        # Tensor's methods too: a batched self never reaches them (BatchedTensor routes its own), but
-        # one called unbound does (Tensor.uniform_(x)), and so do batched arguments (t.add(x))
-        for name, fn in list(vars(Tensor).items()):
-            if isinstance(fn, types.FunctionType):
-                replacement = _Installed.dispatchers.get(id(fn)) or _dispatcher(name, fn)
-                _Installed.dispatchers.setdefault(id(fn), replacement)
-                saved.append((Tensor, name, fn))
-                setattr(Tensor, name, replacement)
-        saved.append(_install_function_apply())
-        _Installed.saved = saved
+        plan = _plan()
+        for owner, originals, dispatchers, prefix in plan:
+            current = vars(owner)
+            for name in [name for name, fn in originals.items() if current.get(name) is not fn]:
+                fn = getattr(owner, name, None)  # (replaced since the plan was made)
+                if fn is not None and callable(fn):
+                    originals[name], dispatchers[name] = fn, _dispatcher_of(fn, prefix + name)
+                else:
+                    del originals[name], dispatchers[name]
+            _swap(owner, dispatchers)
+        _Installed.saved = [(owner, originals) for owner, originals, _, _ in plan]
+        _Installed.saved.append(_install_function_apply())
 
 
 def _install_function_apply():
@@ -361,7 +395,7 @@ def _install_function_apply():
         return function_apply(cls, args, kwargs)
 
     Function.apply = classmethod(functools.wraps(unbatched.__func__)(apply))
-    return Function, "apply", unbatched
+    return Function, {"apply": unbatched}
 
 
 def uninstall() -> None:
@@ -369,10 +403,9 @@ def uninstall() -> None:
         _Installed.depth -= 1
         if _Installed.depth > 0:
             return
-        for module, short, original in _Installed.saved:
-            setattr(module, short, original)
+        for owner, originals in _Installed.saved:
+            _swap(owner, originals)
         _Installed.saved = []
-        _Installed.dispatchers = {}
 
 
 def original(fn):
@@ -384,7 +417,7 @@ def dispatching(fn):
     """The dispatcher of a public function that was looked up before vmap started (``vmap(torch.dot)``),
     else ``fn`` itself."""
     replacement = _Installed.dispatchers.get(id(fn))
-    if replacement is not None:
+    if replacement is not None and replacement._vmap_original is fn:
         return replacement
     owner = getattr(fn, "__self__", None)  # (a custom Function's ``apply``, bound before vmap started)
     if isinstance(owner, type) and hasattr(owner, "_backward_cls") and fn.__name__ == "apply":

@@ -316,18 +316,10 @@ def _check_chunk_size(chunk_size, api):
         raise ValueError(f"{api}: `chunk_size` should be greater than 0.")
 
 
-def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy: bool = False):
-    """The Jacobian by reverse mode, one vjp per output element; block ``[out][in]`` has shape
-    ``out.shape + in.shape``.
+def _jacrev_by_rows(func, argnums, has_aux):
+    """The Jacobian one vjp at a time (for functions that vmap cannot run: data-dependent control
+    flow, random ops)."""
 
-    >>> import torchless as torch
-    >>> torch.func.jacrev(lambda x: x ** 2)(torch.tensor([1., 2.]))
-    tensor([[2., 0.],
-            [0., 4.]])
-    """
-    _check_chunk_size(chunk_size, "jacrev")
-
-    @functools.wraps(func)
     def wrapper(*args):
         scope = _Scope()
         with _grad_mode.enable_grad():
@@ -434,18 +426,9 @@ def linearize(func, *primals):
     return scope.release(out), jvp_fn
 
 
-def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """The Jacobian by forward mode, one jvp per input element; the same blocks as ``jacrev``.
+def _jacfwd_by_columns(func, argnums, has_aux):
+    """The Jacobian one jvp at a time (for functions that vmap cannot run)."""
 
-    >>> import torchless as torch
-    >>> torch.func.jacfwd(lambda x: x ** 2)(torch.tensor([1., 2.]))
-    tensor([[2., 0.],
-            [0., 4.]])
-    """
-    if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
-
-    @functools.wraps(func)
     def wrapper(*args):
         from .. import zeros_like
         scope = _Scope()
@@ -469,6 +452,139 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
             jac = _assemble(cols, flat_out, tracked, in_spec, out_spec, reverse=False)
         jac = scope.release(jac)
         return (jac, scope.release(aux)) if has_aux else jac
+    return wrapper
+
+
+# ---- Jacobians: one batched vjp (or jvp) over a basis, as vmap runs it ------------------------------
+def _vmap_cannot_run(err: RuntimeError) -> bool:
+    return str(err).startswith("vmap:")
+
+
+def _with_primals(func, args, argnums):
+    """``func`` as a function of the differentiated arguments only, the others fixed."""
+    argnums = _check_argnums(argnums, len(args))
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+
+    def of_primals(*primals):
+        full = list(args)
+        for a, p in zip(nums, primals):
+            full[a] = p
+        return _batched.dispatching(func)(*full)
+
+    return of_primals, tuple(args[a] for a in nums), isinstance(argnums, int)
+
+
+def _basis(trees) -> tuple:
+    """One basis vector per element of the tensors of ``trees``: for each tensor, a stack
+    ``(n, *tensor.shape)`` whose row b is the b-th unit vector of all of them concatenated."""
+    from .. import eye
+    flat, spec = tree_flatten(trees)
+    total = sum(t.numel() for t in flat)
+    unit = eye(total, dtype=flat[0].dtype) if flat else None
+    rows, offset = [], 0
+    for t in flat:
+        rows.append(unit[:, offset:offset + t.numel()].reshape(total, *t.shape))
+        offset += t.numel()
+    return tree_unflatten(rows, spec), total
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy: bool = False):
+    """The Jacobian by reverse mode: one vjp per output element, all of them in one batched pass;
+    block ``[out][in]`` has shape ``out.shape + in.shape``.
+
+    >>> import torchless as torch
+    >>> torch.func.jacrev(lambda x: x ** 2)(torch.tensor([1., 2.]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    _check_chunk_size(chunk_size, "jacrev")
+    by_rows = _jacrev_by_rows(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        from ._vmap import vmap
+        of_primals, primals, single = _with_primals(func, args, argnums)
+        with _grad_mode.enable_grad():
+            for p in tree_flatten(primals)[0]:
+                _track(p)  # (the argument checks, before anything runs)
+            out = of_primals(*primals)
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, "vjp(f, *primals)")
+        flat_out, out_spec = _flat_outputs(out, "vjp(f, *primals)")
+        basis, total = _basis(flat_out)
+
+        def row(cotangents):
+            _, vjp_fn = vjp(lambda *p: of_primals(*p)[0] if has_aux else of_primals(*p), *primals)
+            return vjp_fn(tree_unflatten(cotangents, out_spec))
+
+        flat_in, in_spec = tree_flatten(primals[0] if single else primals)
+        try:
+            rows = tree_flatten(vmap(row, chunk_size=chunk_size)(basis))[0] if total else [None] * len(flat_in)
+        except RuntimeError as err:
+            if not _vmap_cannot_run(err):
+                raise
+            return by_rows(*args)
+        blocks, offset = [], 0
+        for o in flat_out:  # rows[j]: (total, *in_j.shape), the outputs' elements one after another
+            per_in = [_zeros_like(o).reshape(-1, 1).expand(o.numel(), p.numel()).reshape(*o.shape, *p.shape)
+                      if g is None else g[offset:offset + o.numel()].reshape(*o.shape, *p.shape)
+                      for g, p in zip(rows, flat_in)]
+            blocks.append(tree_unflatten(per_in, in_spec))
+            offset += o.numel()
+        jac = tree_unflatten(blocks, out_spec)
+        return (jac, aux) if has_aux else jac
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The Jacobian by forward mode: one jvp per input element, all of them in one batched pass;
+    the same blocks as ``jacrev``.
+
+    >>> import torchless as torch
+    >>> torch.func.jacfwd(lambda x: x ** 2)(torch.tensor([1., 2.]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    by_columns = _jacfwd_by_columns(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        from ._vmap import vmap
+        of_primals, primals, single = _with_primals(func, args, argnums)
+        flat_in, in_spec = tree_flatten(primals[0] if single else primals)
+        for p in flat_in:
+            _track(p)
+        basis, _ = _basis(primals)
+
+        def column(tangents):
+            return jvp(of_primals, primals, tangents, has_aux=has_aux)[1:]
+
+        try:
+            result = vmap(column, randomness=randomness)(basis)
+        except RuntimeError as err:
+            if not _vmap_cannot_run(err):
+                raise
+            return by_columns(*args)
+        cols, aux = result[0], (result[1] if has_aux else None)
+        if has_aux:  # (the same for every column: the first one's)
+            aux = tree_unflatten([a[0] if isinstance(a, _TENSORS) else a for a in tree_flatten(aux)[0]],
+                                 tree_flatten(aux)[1])
+        flat_cols, out_spec = tree_flatten(cols)
+        blocks = []
+        for c in flat_cols:  # c: (total, *out.shape)
+            out_dims = c.dim() - 1
+            per_in, offset = [], 0
+            for p in flat_in:
+                block = c[offset:offset + p.numel()].reshape(*p.shape, *c.shape[1:])
+                block = block.permute(*range(p.dim(), p.dim() + out_dims), *range(p.dim()))
+                per_in.append(block.contiguous())
+                offset += p.numel()
+            blocks.append(tree_unflatten(per_in, in_spec))
+        jac = tree_unflatten(blocks, out_spec)
+        return (jac, aux) if has_aux else jac
     return wrapper
 
 

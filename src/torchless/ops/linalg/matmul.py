@@ -9,12 +9,25 @@ from .._samples import T
 
 
 def _blas_ready(a):
-    # NumPy's matmul falls back to a slow loop for arrays BLAS cannot take (e.g. broadcast views)
-    return a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a)
+    # NumPy's matmul falls back to a slow loop for arrays BLAS cannot take (e.g. broadcast views);
+    # a batch dimension that only repeats one matrix (stride 0: an expand) is kept once, and
+    # matmul's own broadcasting repeats it without a copy
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return a
+    if a.ndim > 2 and 0 in a.strides[:-2]:
+        a = a[tuple(slice(0, 1) if s == 0 else slice(None) for s in a.strides[:-2])]
+    return np.ascontiguousarray(a)
 
 
 def _matmul(a, b):
-    return np.matmul(_blas_ready(a), _blas_ready(b))
+    if a.ndim > 2 and b.ndim > 2 and a.shape[-1] == 1:  # batches of outer products: faster broadcast
+        return a * b
+    out = np.matmul(_blas_ready(a), _blas_ready(b))
+    if out.ndim > 2 and (a.ndim > 2 or b.ndim > 2):
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        if out.shape[:-2] != batch:  # (both operands repeated the same matrices)
+            out = np.ascontiguousarray(np.broadcast_to(out, batch + out.shape[-2:]))
+    return out
 
 
 class MmBackward0(Op):
