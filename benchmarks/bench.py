@@ -427,6 +427,95 @@ def w10_run(torch, state):
     return [loss.item(), grad_sum], {}
 
 
+# W11-W15: torch.func and forward-mode AD (issue 9), against torch.func on the same work.
+
+
+@cache
+def w11_data():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((64, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, size=64)
+    params = ((rng.standard_normal((128, 784)) * 0.03).astype(np.float32), np.zeros(128, dtype=np.float32),
+              (rng.standard_normal((10, 128)) * 0.1).astype(np.float32), np.zeros(10, dtype=np.float32))
+    return x, labels, params
+
+
+def w11_setup(torch):
+    x, labels, params = w11_data()
+    return torch.tensor(x), torch.tensor(labels), tuple(torch.tensor(p) for p in params)
+
+
+def _sample_loss(torch):
+    F = torch.nn.functional
+
+    def loss(params, x, label):
+        w1, b1, w2, b2 = params
+        out = F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
+        return F.cross_entropy(out.unsqueeze(0), label.unsqueeze(0))
+    return loss
+
+
+def w11_run(torch, state):
+    x, labels, params = state
+    grads = torch.func.vmap(torch.func.grad(_sample_loss(torch)), in_dims=(None, 0, 0))(params, x, labels)
+    return [float(g[:4].abs().sum()) for g in grads], {}  # (a checksum of a few samples' gradients)
+
+
+def w12_run(torch, state):
+    x, labels, params = state
+    grad = torch.func.grad(_sample_loss(torch))
+    per_sample = [grad(params, x[i], labels[i]) for i in range(x.shape[0])]
+    return [float(sum(g[k].abs().sum() for g in per_sample[:4])) for k in range(4)], {}
+
+
+@cache
+def w13_data():
+    rng = np.random.default_rng(13)
+    return ((rng.standard_normal((100, 100)) * 0.1).astype(np.float32), rng.standard_normal(100).astype(np.float32),
+            rng.standard_normal(100).astype(np.float32))
+
+
+def w13_setup(torch):
+    return tuple(torch.tensor(a) for a in w13_data())
+
+
+def w13_run(torch, state):
+    w, b, x = state
+    layer = lambda v: torch.tanh(w @ v + b)  # noqa: E731
+    rev = torch.func.jacrev(layer)(x)
+    fwd = torch.func.jacfwd(layer)(x)
+    return [float(rev.abs().sum()), float(fwd.abs().sum())], {}
+
+
+def w14_run(torch, state):
+    _, _, x = state
+    hess = torch.func.hessian(lambda v: (torch.tanh(v) ** 3).sum() + (v[:-1] * v[1:]).sum())(x)
+    return float(hess.abs().sum()), {}
+
+
+W15_ITERS = 200
+
+
+def w15_setup(torch):
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    return x, [torch.tensor(v) for v in (0.0, -1.0, 0.0, 0.3)]
+
+
+def w15_run(torch, state):
+    """Forward mode through the seed's Legendre model: d(loss)/d(params) . tangent, W15_ITERS times."""
+    fwAD = torch.autograd.forward_ad
+    x, params = state
+    y = torch.sin(x)
+    total = 0.0
+    for i in range(W15_ITERS):
+        with fwAD.dual_level():
+            a, b, c, d = (fwAD.make_dual(p, torch.tensor(1.0 if k == i % 4 else 0.0)) for k, p in enumerate(params))
+            u = c + d * x
+            loss = (a + b * (0.5 * (5 * u ** 3 - 3 * u)) - y).pow(2).sum()
+            total += float(fwAD.unpack_dual(loss).tangent)
+    return total, {}
+
+
 # ---------------------------------------------------------------------------
 # Optional contenders: HIPS autograd, MyGrad and DeZero, each on all five
 # workloads, written with the library's own API on the same numpy data as the
@@ -945,7 +1034,7 @@ class Workload:
     title: str
     setup: Callable
     run: Callable
-    target: float
+    target: float | None
     rtol: float
     atol: float
     warmup: int
@@ -984,6 +1073,16 @@ WORKLOADS = [
              rtol=1e-3, atol=1e-5, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
     Workload("W10", "W10 nn.LSTM 2 layers, hidden 128, seq 35, batch 20, forward+backward", w10_setup, w10_run,
              target=2.0, rtol=1e-3, atol=1e-4, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W11", "W11 per-sample gradients, vmap(grad(loss)), MLP 784-128-10, batch 64", w11_setup, w11_run,
+             target=1.0, rtol=1e-3, atol=1e-4, warmup=1, repeats=7, quick_warmup=1, quick_repeats=3),
+    Workload("W12", "W12 per-sample gradients as a Python loop of grad(loss) (W11's reference)", w11_setup,
+             w12_run, target=None, rtol=1e-3, atol=1e-4, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
+    Workload("W13", "W13 jacrev + jacfwd of a 100->100 tanh layer", w13_setup, w13_run, target=1.0,
+             rtol=1e-4, atol=1e-4, warmup=1, repeats=11, quick_warmup=1, quick_repeats=3),
+    Workload("W14", "W14 hessian of a scalar function of 100 inputs", w13_setup, w14_run, target=1.0,
+             rtol=1e-4, atol=1e-4, warmup=1, repeats=11, quick_warmup=1, quick_repeats=3),
+    Workload("W15", "W15 forward-mode jvp through the Legendre model, 200 times", w15_setup, w15_run,
+             target=1.2, rtol=1e-3, atol=1e-2, warmup=1, repeats=5, quick_warmup=1, quick_repeats=2),
 ]  # fmt: skip
 QUICK_CONTENDER_REPEATS = 3
 W3_MEMORY_TARGET = 0.5
@@ -1370,9 +1469,10 @@ def main(argv=None):
         else:
             r = tl_val / th_val
             ratio = f"{r:.2f}"
-            met = status_override or ("yes" if r <= target else "NO")
+            met = status_override or ("-" if target is None else "yes" if r <= target else "NO")
         return ratio, met
 
+    torchless_totals = {}
     for wl in selected:
         warmup = wl.quick_warmup if args.quick else wl.warmup
         repeats = args.repeats or (wl.quick_repeats if args.quick else wl.repeats)
@@ -1450,7 +1550,13 @@ def main(argv=None):
 
         label = wl.title + (" total" if wl.phase_targets else "")
         ratio, met = ratio_cells(tl_total, th_total, wl.target, status)
-        rows.append((label, fmt_ms(tl_total), fmt_ms(th_total), ratio, f"<= {wl.target}", met))
+        rows.append((label, fmt_ms(tl_total), fmt_ms(th_total), ratio,
+                     "-" if wl.target is None else f"<= {wl.target}", met))
+        torchless_totals[wl.key] = tl_total
+        if wl.key == "W12" and torchless_totals.get("W11") and tl_total:
+            speedup = tl_total / torchless_totals["W11"]
+            rows.append(("W11 speed-up over W12's loop (torchless; target >= 10)", "-", "-", f"{speedup:.1f}x",
+                         ">= 10x", "yes" if speedup >= 10 else "NO"))
         for phase, target in wl.phase_targets.items():
             tv = tl.median(phase) if tl is not None else None
             hv = th.median(phase) if th is not None else None
