@@ -481,7 +481,7 @@ def w13_setup(torch):
 
 def w13_run(torch, state):
     w, b, x = state
-    layer = lambda v: torch.tanh(w @ v + b)  # noqa: E731
+    layer = lambda v: torch.tanh(w @ v + b)
     rev = torch.func.jacrev(layer)(x)
     fwd = torch.func.jacfwd(layer)(x)
     return [float(rev.abs().sum()), float(fwd.abs().sum())], {}
