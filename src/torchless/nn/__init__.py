@@ -1,3 +1,5 @@
-"""torchless.nn: for now its functional form (``torchless.nn.functional``); modules come later."""
+"""torchless.nn: modules, parameters, initialisers and the functional form (``nn.functional``)."""
 
-from . import functional  # noqa: F401
+from . import functional, init, utils
+from .modules import *  # (every layer: see modules/__init__.py)
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

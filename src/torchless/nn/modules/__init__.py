@@ -1,0 +1,10 @@
+"""The nn layers, one topic file each. A new layer: a Module subclass in its topic file (a thin
+module over its ``nn.functional`` op, with torch's parameter names, ``reset_parameters`` and
+``extra_repr``), imported here and named in ``nn/__init__.py``."""
+
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .flatten import Flatten, Unflatten
+from .linear import Bilinear, Identity, LazyLinear, Linear
+from .module import Module
+
+__all__ = [name for name, value in dict(globals()).items() if isinstance(value, type) and issubclass(value, Module)]
