@@ -30,6 +30,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._generator import Generator, default_generator, get_rng_state, set_rng_state
 from ._printing import get_printoptions, set_printoptions
 from . import autograd
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .ops.shape import broadcast_shapes, broadcast_tensors
 from .ops.compare import bitwise_not
 from .ops.complex import imag, is_conj, is_neg, view_as_real

@@ -5,13 +5,19 @@ from __future__ import annotations
 from .._tensor import Size, Tensor, _wrap
 from ..backend import np
 from .engine import run_backward
-from .graph import accumulate_grad, make_edge
+from .graph import AccumulateGrad, accumulate_grad, make_edge
+from .graph_api import GradientEdge
+
+
+def _input_edge(t):
+    """The edge of an ``inputs=`` entry: a tensor's, or a GradientEdge as given."""
+    return make_edge(t.node, t.output_nr) if isinstance(t, GradientEdge) else t._edge()
 
 
 def _as_tuple(x):
     if x is None:
         return ()
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):
         return (x,)
     return tuple(x)
 
@@ -82,20 +88,23 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         run_backward(edges, grads, retain_graph, create_graph)
         return
     for t in inputs:
-        if not isinstance(t, Tensor) or not t._rg:
+        if not isinstance(t, GradientEdge) and (not isinstance(t, Tensor) or not t._rg):
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {}
     for i, t in enumerate(inputs):
-        capture.setdefault(t._edge(), i)
+        capture.setdefault(_input_edge(t), i)
     captured = run_backward(edges, grads, retain_graph, create_graph, capture)
     from .._grad_mode import set_grad_enabled
 
     with set_grad_enabled(create_graph):
         for i, t in enumerate(inputs):
-            g = captured[capture[t._edge()]]
+            g = captured[capture[_input_edge(t)]]
             if g is None:
                 continue
-            if t.grad_fn is None:
+            if isinstance(t, GradientEdge):  # (a leaf's accumulator takes it; another node, nothing)
+                if t.node.__class__ is AccumulateGrad:
+                    accumulate_grad(t.node.variable, g)
+            elif t.grad_fn is None:
                 accumulate_grad(t, g)
             else:
                 t._grad = g if t._grad is None else t._grad + g
@@ -123,6 +132,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not ins:
         raise RuntimeError("grad requires non-empty inputs.")
     for t in ins:
+        if isinstance(t, GradientEdge):
+            continue
         if not isinstance(t, Tensor):
             raise TypeError(f"inputs must be Tensors, got {type(t).__name__}")
         if not t._rg:
@@ -133,13 +144,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     capture = {}
     slots = []
     for t in ins:
-        e = t._edge()
+        e = _input_edge(t)
         slots.append(capture.setdefault(e, len(capture)))
     captured = run_backward([o._edge() for o in outs], grads, retain_graph, create_graph, capture)
     result = []
     for i, (t, slot) in enumerate(zip(ins, slots)):
         g = captured[slot]
-        if g is None:
+        if isinstance(t, GradientEdge):
+            pass  # (the gradient as it reaches the edge)
+        elif g is None:
             if materialize_grads:
                 g = _wrap(np.zeros(t._data.shape, dtype=t._data.dtype), None)
             elif not allow_unused:

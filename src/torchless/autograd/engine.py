@@ -8,9 +8,34 @@ engine knows nothing about particular operations: it only calls ``Node._apply``.
 from __future__ import annotations
 
 from collections import deque
+from contextvars import ContextVar
 
 from .._grad_mode import _grad_enabled
+from .anomaly_mode import apply_checked
 from .graph import AccumulateGrad, accumulate_grad, edge_node, edge_parts, make_edge
+from .recording import current as _recording
+
+
+class GraphTask:
+    """One run of the engine, as hooks see it (``current_graph_task()``): its roots, and with
+    ``inputs=`` the nodes that lead to them."""
+
+    __slots__ = ("roots", "needed", "_nodes", "__weakref__")
+
+    def __init__(self, roots, needed):
+        self.roots, self.needed, self._nodes = roots, needed, None
+
+    def will_execute(self, node) -> bool:
+        """Whether this run reaches ``node`` (and runs it)."""
+        if self.needed is not None:
+            return node in self.needed
+        if self._nodes is None:
+            self._nodes = set(self.roots) | set(_count_dependencies(self.roots))
+        return node in self._nodes
+
+
+_graph_task = ContextVar("torchless_graph_task", default=None)
+current_graph_task = _graph_task.get  # None outside backward
 
 
 def _count_dependencies(roots):
@@ -77,12 +102,17 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
         captured = [None] * (max(capture.values()) + 1 if capture else 0)
         needed = _needed(roots, {edge_node(e) for e in capture})
 
+    state = _recording()
+    anomaly = state is not None and state.anomaly  # (read once: the loop checks a local)
+    check_nan = anomaly and state.check_nan
+
     # deques: a list that keeps filling and emptying reallocates its memory every time
     ready = deque([n for n in roots if n not in deps])
     pop_ready, push_ready = ready.pop, ready.append
     pop_buffer, get_buffer = buffers.pop, buffers.get
     leaves = deque()  # leaves made ready by the node just run
     token = _grad_enabled.set(create_graph)
+    task_token = _graph_task.set(GraphTask(roots, needed))
     try:
         while ready:
             node = pop_ready()
@@ -109,7 +139,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             if is_leaf or grads_out[0] is not None or node.runs_without_grads or any(
                     g is not None for g in grads_out):
                 # (a leaf with nothing to add still runs its post-accumulate hooks, as in torch)
-                grads_in = node._apply(grads_out)
+                grads_in = node._apply(grads_out) if not anomaly else apply_checked(node, grads_out, check_nan)
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
             if hooks is not None and "post" in hooks:
@@ -160,6 +190,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                 leaves.clear()
                 buf = None
     finally:
+        _graph_task.reset(task_token)
         _grad_enabled.reset(token)
     return captured
 

@@ -13,6 +13,8 @@ from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from .graph import _FREED, FREED_MESSAGE, Node, _init_node, version_mismatch
+from .recording import current as _recording
+from .recording import on_record
 
 
 class FunctionCtx:
@@ -69,8 +71,10 @@ class BackwardCFunction(Node, FunctionCtx):
     def saved_tensors(self) -> tuple:
         """The tensors given to save_for_backward, checked against in-place changes since."""
         saved = self._saved
-        if saved is _FREED:
-            raise RuntimeError(FREED_MESSAGE)
+        if saved.__class__ is not tuple:  # freed, or packed by saved-tensor hooks (saved_hooks.py)
+            if saved is _FREED:
+                raise RuntimeError(FREED_MESSAGE)
+            return saved.unpack(self)
         out = []
         for item, version in zip(saved, self._versions):
             if item is None:
@@ -362,6 +366,8 @@ def _wrap_outputs(ctx, args, output, record):
         ctx.n_outputs = len(outputs)
         if ctx._to_save:
             _store_saved(ctx, outputs, results)
+        if _recording() is not None:  # saved-tensor hooks or anomaly mode are on
+            on_record(ctx, reverse=False)
         if dirty_views:
             from ..ops.inplace import rebase_on_view  # (here: the ops import this module's package)
 

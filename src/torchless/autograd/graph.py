@@ -112,8 +112,10 @@ class Node:
     def saved(self) -> tuple:
         """The saved operands, checked against in-place changes since they were saved."""
         saved = self._saved
-        if saved is _FREED:
-            raise RuntimeError(FREED_MESSAGE)
+        if saved.__class__ is not tuple:  # freed, or packed by saved-tensor hooks (saved_hooks.py)
+            if saved is _FREED:
+                raise RuntimeError(FREED_MESSAGE)
+            return saved.unpack(self)
         versions = self._versions
         if versions is not None:
             for t, v in zip(saved, versions):
@@ -127,8 +129,10 @@ class Node:
     def out(self):
         """The output of the forward pass, as a tensor whose grad_fn is this node."""
         out = self._out
-        if out is _FREED:
-            raise RuntimeError(FREED_MESSAGE)
+        if out.__class__ is not tuple:  # freed, or packed by saved-tensor hooks (saved_hooks.py)
+            if out is _FREED:
+                raise RuntimeError(FREED_MESSAGE)
+            return out.unpack(self)
         data, vc, version = out
         t = _wrap(data, self)
         t._vc = vc
@@ -186,6 +190,19 @@ class Node:
         if hooks is None:
             return None
         return hooks.get(("tensor", output_nr))
+
+    def __getattr__(self, name: str):
+        # (only reached when the normal lookup fails: torch's _saved_<name> attributes)
+        if name.startswith(("_saved_", "_raw_saved_")):
+            from .node_attrs import saved_attribute
+
+            return saved_attribute(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        from .node_attrs import saved_attribute_names
+
+        return sorted(set(super().__dir__()) | set(saved_attribute_names(self)))
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -276,3 +293,12 @@ def accumulate_grad(var, g) -> None:
 # at the end: these modules import this one
 from .._grad_mode import is_grad_enabled
 from .._tensor import _wrap
+
+# torch.autograd.graph's other public names, defined in their own modules
+from .graph_api import GradientEdge, get_gradient_edge, increment_version, register_multi_grad_hook  # noqa: F401
+from .saved_hooks import (  # noqa: F401
+    allow_mutation_on_saved_tensors,
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)

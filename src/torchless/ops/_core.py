@@ -19,6 +19,8 @@ from .._dtype import DEFAULT, result_np_dtype
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, check_not_inference
 from ..autograd.graph import Node
+from ..autograd.recording import current as _recording
+from ..autograd.recording import on_record
 from ..backend import np
 
 _enabled = _grad_enabled.get
@@ -138,6 +140,8 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
         if cls.save_output:
             vc = out._vc = [0]
             node._out = (data, vc, 0)
+        if _recording() is not None:  # saved-tensor hooks or anomaly mode are on
+            on_record(node)
     if cls.is_view:
         vc = base._vc
         if vc is None:

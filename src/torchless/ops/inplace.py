@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._grad_mode import _grad_enabled, _inference
 from .._tensor import Tensor, _wrap
+from ..autograd.saved_hooks import note_mutation
 from ..backend import np
 from . import _core
 from ._core import _F16
@@ -157,12 +158,15 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
         if self._extra is not None:
             _check_inference(self)
+            note_mutation(self)
         _check_operands(self, name, args, kwargs)
         _write(self, fn(self, *args, **kwargs)._data, name)
         self._bump()
         return self
     track = check_inplace(self, *args)
     _check_operands(self, name, args, kwargs)
+    if self._extra is not None:  # (a view, or a tensor saved inside allow_mutation_on_saved_tensors)
+        note_mutation(self)
     if not track:
         token = _grad_enabled.set(False)
         try:
@@ -185,7 +189,8 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
         self.grad_fn, self._rg = None, False
     else:
         rebase(self, node)
-        if node._out is not None:  # the rule reads the output: it is now this tensor
+        if node._out.__class__ is tuple:  # the rule reads the output: it is now this tensor
+            # (not when packed by saved-tensor hooks: unpack gives back the value written here)
             if self._vc is None:
                 self._vc = [0]
             node._out = (self._data, self._vc, self._vc[0])
