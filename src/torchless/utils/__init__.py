@@ -1,3 +1,3 @@
-"""torchless.utils: data loading (``utils.data``)."""
+"""torchless.utils: data loading (``utils.data``) and activation checkpointing (``utils.checkpoint``)."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401
