@@ -39,3 +39,14 @@ def test_set_default_device_cpu():
         return str(lib.get_default_device()), lib.ones(2).device.type
 
     same_as_torch(f)
+
+
+def test_accelerator_without_gpu():
+    # examples/build_the_neural_network.py: "Build the Neural Network" picks its device with
+    # torch.accelerator; a CPU-only torch has none
+    def f(lib):
+        acc = lib.accelerator
+        device = acc.current_accelerator().type if acc.is_available() else "cpu"
+        return device, acc.current_accelerator(), acc.current_accelerator(check_available=True), acc.device_count()
+
+    same_as_torch(f)

@@ -100,6 +100,20 @@ class cuda:  # torch.cuda: no GPU backend yet
         return 0
 
 
+class accelerator:  # torch.accelerator: what a CPU-only torch answers (tutorials pick their device by it)
+    @staticmethod
+    def is_available() -> "builtins.bool":
+        return False
+
+    @staticmethod
+    def current_accelerator(check_available: "builtins.bool" = False) -> None:
+        return None
+
+    @staticmethod
+    def device_count() -> "builtins.int":
+        return 0
+
+
 # namespaces that load on first use (``torchless.linalg``), as do the ops of the topic files
 # that are not core (``torchless.sort``: see ops/_lazy.py)
 _SUBMODULES = ("fft", "func", "linalg", "masked", "nn", "optim", "serialization", "signal", "special", "utils")
