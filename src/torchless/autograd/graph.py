@@ -191,14 +191,8 @@ class Node:
             return None
         return hooks.get(("tensor", output_nr))
 
-    def __getattr__(self, name: str):
-        # (only reached when the normal lookup fails: torch's _saved_<name> attributes)
-        if name.startswith(("_saved_", "_raw_saved_")):
-            from .node_attrs import saved_attribute
-
-            return saved_attribute(self, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
+    # (torch's _saved_<name> attributes are properties set on this class by node_attrs.py: a
+    # __getattr__ would slow down every attribute read of every node)
     def __dir__(self):
         from .node_attrs import saved_attribute_names
 
@@ -293,6 +287,7 @@ def accumulate_grad(var, g) -> None:
 # at the end: these modules import this one
 from .._grad_mode import is_grad_enabled
 from .._tensor import _wrap
+from . import node_attrs  # noqa: F401  (sets the _saved_* properties on Node)
 
 # torch.autograd.graph's other public names, defined in their own modules
 from .graph_api import GradientEdge, get_gradient_edge, increment_version, register_multi_grad_hook  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor, _wrap
 from ..backend import np
+from .graph import Node
 
 # grad_fn name -> torch's names of the operands
 OPERANDS = {
@@ -123,3 +124,18 @@ class RawSavedTensor:
         items = list(saved)
         items[i] = SavedTensor(value, (pack_hook, unpack_hook))
         node._saved = PackedSaved(items)
+
+
+def _install(node_cls) -> None:
+    """Give ``node_cls`` a property per ``_saved_*`` name any node answers to; a node that does not
+    save that value raises AttributeError, as torch's nodes without it do."""
+    keys = {"self", "other", "result"} | {k for names in OPERANDS.values() for k in names}
+    names = {f"_saved_{k}" for k in keys} | {f"_raw_saved_{k}" for k in keys}
+    for keys_sized in SIZES.values():
+        for k in keys_sized:
+            names |= {f"_saved_{k}_sym_sizes", f"_saved_{k}_sym_strides", f"_saved_{k}_sym_numel"}
+    for name in names:
+        setattr(node_cls, name, property(lambda node, name=name: saved_attribute(node, name)))
+
+
+_install(Node)

@@ -10,6 +10,8 @@ import warnings
 from .. import return_types
 from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap, _wrap_dim
+from ..autograd.recording import current as _recording
+from ..autograd.recording import on_record
 from ..backend import np
 from ._core import Op, add_reduce, binary, register, sum_to, unary
 from ._samples import I, T
@@ -59,6 +61,8 @@ def apply_pair(cls, x: Tensor, *params):
     node._params, node._out, node._hooks = params + ((first, second),), None, None
     out0, out1 = _wrap(first, node), _wrap(second, node)
     out1._output_nr = 1
+    if _recording() is not None:  # saved-tensor hooks or anomaly mode are on
+        on_record(node)
     return out0, out1
 
 

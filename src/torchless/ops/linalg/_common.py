@@ -6,6 +6,8 @@ from __future__ import annotations
 from ..._grad_mode import _grad_enabled
 from ..._tensor import Tensor, _wrap
 from ...autograd.graph import version_mismatch
+from ...autograd.recording import current as _recording
+from ...autograd.recording import on_record
 from ...backend import np
 from .._core import Op, _view_requires_grad
 
@@ -98,6 +100,8 @@ def multi(cls, operands: tuple, *params) -> tuple:
                 saved_outs.append((data, vc, 0))
                 outs.append(t)
             node._out = tuple(saved_outs)
+            if _recording() is not None:  # saved-tensor hooks or anomaly mode are on
+                on_record(node)
             return tuple(outs) + tuple(_wrap(np.asarray(a), None) for a in arrays[n:])
     return tuple(_wrap(np.asarray(a), None) for a in arrays)
 
