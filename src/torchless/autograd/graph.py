@@ -297,3 +297,6 @@ from .saved_hooks import (  # noqa: F401
     save_on_cpu,
     saved_tensors_hooks,
 )
+
+# torchless's own debugging views of a graph (describe.py)
+from .describe import describe, holders  # noqa: F401
