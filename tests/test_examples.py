@@ -54,10 +54,11 @@ def run(*args: str) -> str:
 
 
 def last_digit(token: str) -> float:
-    """One unit in the last printed digit of a number: 1e-4 for '0.1234', 1e-6 for '1.5e-05'."""
+    """One unit in the last printed decimal of a number: 1e-4 for '0.1234', 1e-6 for '1.5e-05';
+    0 for integers and for '1.' (counts, sizes, labels and whole values must match)."""
     mantissa, _, exponent = token.lower().partition("e")
     decimals = len(mantissa.partition(".")[2])
-    return 10.0 ** (int(exponent or 0) - decimals)
+    return 10.0 ** (int(exponent or 0) - decimals) if decimals else 0.0
 
 
 def same_line(a: str, b: str) -> bool:
@@ -67,6 +68,10 @@ def same_line(a: str, b: str) -> bool:
     if NUMBER.sub("#", a) != NUMBER.sub("#", b):
         return False
     for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+        if "." not in x + y and "e" not in (x + y).lower():  # integers: exactly
+            if x != y:
+                return False
+            continue
         tol = max(RTOL * max(abs(float(x)), abs(float(y))), last_digit(x), last_digit(y))
         if abs(float(x) - float(y)) > tol * (1 + 1e-9):
             return False
@@ -80,6 +85,7 @@ def test_same_line_tolerance():
     assert not same_line("tensor([0.0524])", "tensor([0.0526])")
     assert not same_line("99 582.65", "99 583.65")
     assert not same_line("Linear(in_features=3)", "Linear(in_features=4)")
+    assert not same_line("tensor([1., 0.])", "tensor([0., 1.])")
     assert not same_line("<MseLossBackward0 object>", "<MSELossBackward0 object>")
 
 

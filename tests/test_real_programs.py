@@ -50,3 +50,17 @@ def test_accelerator_without_gpu():
         return device, acc.current_accelerator(), acc.current_accelerator(check_available=True), acc.device_count()
 
     same_as_torch(f)
+
+
+def test_broadcast_tensors_keeps_a_tensor_of_the_shape():
+    # examples/neural_networks_lenet.py prints loss.grad_fn.next_functions[0][0] of an MSELoss: the
+    # Linear's AddmmBackward0 in torch, as broadcast_tensors returns an operand of the shape itself
+    def f(lib):
+        a = lib.ones(1, 3, requires_grad=True) * 2
+        x, y = lib.broadcast_tensors(a, lib.ones(2, 1))
+        same, other = lib.broadcast_tensors(a, lib.ones(1, 3))
+        loss = lib.nn.functional.mse_loss(a, lib.zeros(1, 3))
+        return (same is a, other.shape, type(x.grad_fn).__name__, type(y.grad_fn).__name__,
+                type(loss.grad_fn.next_functions[0][0]).__name__)
+
+    same_as_torch(f)

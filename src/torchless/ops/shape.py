@@ -258,7 +258,9 @@ def broadcast_to(input, size) -> Tensor:
 
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
-    return tuple(expand(t, shape) for t in tensors)
+    # a tensor already of the shape comes back itself, as in torch: no ExpandBackward0 in its graph
+    # (mse_loss broadcasts its operands; the tutorials print the loss's grad_fn.next_functions)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):
