@@ -222,3 +222,23 @@ def test_more_error_contracts():
     raises_like_torch(lambda lib: lib.nn.functional.ctc_loss(lib.tensor(np.zeros((3, 1, 4))), lib.tensor([[1, 2]]),
                                                              [5], [2]),
                       "Expected input_lengths to have value at most 3")
+
+
+def test_every_target_ignored():
+    """mean over no targets: nan, with a zero gradient (not nan) as torch's."""
+    def f(lib):
+        x = _t(lib, X)
+        out = lib.nn.functional.cross_entropy(x, lib.tensor(np.full(len(X), 2)), ignore_index=2)
+        return _grads(lib, out, x)
+
+    same_as_torch(f)
+
+
+def test_gaussian_nll_var_with_one_size_one_dim():
+    """var may differ from input in one dim, where its size is 1 (torch's homoscedastic case)."""
+    def f(lib):
+        x = _t(lib, X)
+        var = lib.tensor(np.abs(X[:1]) + 0.5)  # (1, 5) for a (4, 5) input
+        return _grads(lib, lib.nn.functional.gaussian_nll_loss(x, lib.tensor(Y), var), x)
+
+    same_as_torch(f)

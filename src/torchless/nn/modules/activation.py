@@ -64,9 +64,15 @@ class Mish(_Inplace):
 class Hardswish(_Inplace):
     fn = staticmethod(F.hardswish)
 
+    def extra_repr(self) -> str:  # (torch prints no options for these two)
+        return ""
+
 
 class Hardsigmoid(_Inplace):
     fn = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self) -> str:
+        return ""
 
 
 class SELU(_Inplace):

@@ -225,9 +225,11 @@ class TripletMarginWithDistanceLoss(_Loss):
             raise ValueError(
                 f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
         if distance_function is None:  # (a submodule, as torch has it, so that it prints)
-            from .distance import PairwiseDistance
-
-            distance_function = PairwiseDistance()
+            try:
+                from .distance import PairwiseDistance
+            except ImportError:  # (not there yet: the functional's default, pairwise_distance)
+                PairwiseDistance = None
+            distance_function = PairwiseDistance() if PairwiseDistance is not None else None
         self.distance_function = distance_function
         self.margin = margin
         self.swap = swap

@@ -29,11 +29,11 @@ def _const(a) -> Tensor:
 def reduction_of(size_average, reduce, reduction: str) -> str:
     """The reduction string, from the legacy ``size_average`` / ``reduce`` flags when given."""
     if size_average is not None or reduce is not None:
-        warnings.warn("size_average and reduce args will be deprecated, please use reduction='mean' instead.",
-                      UserWarning, stacklevel=3)
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                      UserWarning, stacklevel=3)
     if reduction not in REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
@@ -362,7 +362,7 @@ class NllLossBackward0(Op):
                 g = g.unsqueeze(1)
         else:
             m[idx] = -wt
-        if reduction == "mean":
+        if reduction == "mean" and total != 0:  # (every target ignored: a zero gradient, as torch's)
             g = g / _const(np.asarray(total, dtype=g._data.dtype))
         return (g * _const(m),)
 
@@ -525,7 +525,9 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
-        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+        # (otherwise var may differ from input in one dim only, where it has size 1, as torch checks it)
+        elif not (input.dim() == var.dim()
+                  and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
             raise ValueError("var is of incorrect size")
     if reduction not in REDUCTIONS:
         raise ValueError(reduction + " is not valid")
