@@ -289,6 +289,9 @@ from .._grad_mode import is_grad_enabled
 from .._tensor import _wrap
 from . import node_attrs  # noqa: F401  (sets the _saved_* properties on Node)
 
+# torchless's own debugging views of a graph (describe.py)
+from .describe import describe, holders  # noqa: F401
+
 # torch.autograd.graph's other public names, defined in their own modules
 from .graph_api import GradientEdge, get_gradient_edge, increment_version, register_multi_grad_hook  # noqa: F401
 from .saved_hooks import (  # noqa: F401
@@ -297,6 +300,3 @@ from .saved_hooks import (  # noqa: F401
     save_on_cpu,
     saved_tensors_hooks,
 )
-
-# torchless's own debugging views of a graph (describe.py)
-from .describe import describe, holders  # noqa: F401
