@@ -465,6 +465,36 @@ def folded(spatial: int):
     return rule
 
 
+def conv(spatial: int):
+    """conv{1,2,3}d: a batched input alone folds into N; batched weights (per-sample weights, as
+    ``grad`` under ``vmap`` makes them) run as one convolution whose groups are the batch's."""
+    plain = folded(spatial)
+
+    def rule(fn, level, args, kwargs):
+        weight, bias = _get(args, kwargs, 1, "weight", None), _get(args, kwargs, 2, "bias", None)
+        if all(unwrap(t, level)[1] is None for t in (weight, bias)):
+            return plain(fn, level, args, kwargs)
+        size = batch_size(args, kwargs, level)
+        unbatched_input = ldim(args[0], level) == spatial + 1
+        x = _batched_at(args[0], level, size)  # (B, N, C, *s), or (B, C, *s) for an unbatched input
+        if unbatched_input:
+            x = x.unsqueeze(1)
+        n = x.shape[1]
+        x = x.movedim(0, 1).reshape(n, size * x.shape[2], *x.shape[3:])  # (N, B*C, *s)
+        w = _batched_at(weight, level, size)
+        w = w.reshape(size * w.shape[1], *w.shape[2:])  # (B*O, C/groups, *k)
+        if bias is not None:
+            bias = _batched_at(bias, level, size).reshape(-1)
+        stride, padding, dilation, groups = (_get(args, kwargs, pos, name, default) for pos, name, default in
+                                             ((3, "stride", 1), (4, "padding", 0), (5, "dilation", 1),
+                                              (6, "groups", 1)))
+        out = fn(x, w, bias, stride, padding, dilation, groups * size)  # (N, B*O, *s')
+        out = out.reshape(n, size, -1, *out.shape[2:])
+        return wrap(out.squeeze(0), 0, level) if unbatched_input else wrap(out, 1, level)
+
+    return rule
+
+
 # ---- losses ----------------------------------------------------------------------------------------------
 def pointwise_loss(fn, level, args, kwargs):
     """Elementwise losses: per element without reduction, then each batch element reduced."""
@@ -790,8 +820,11 @@ RULES.update({
     "matmul": matmul, "mm": matmul, "bmm": matmul, "mv": matmul, "dot": matmul,
     "__matmul__": matmul_method, "__rmatmul__": rmatmul, "nn.functional.linear": linear, "einsum": einsum,
     # folded into the op's batch dimension
-    "nn.functional.conv1d": folded(1), "nn.functional.conv2d": folded(2), "nn.functional.conv3d": folded(3),
-    "conv1d": folded(1), "conv2d": folded(2), "conv3d": folded(3),
+    "nn.functional.conv1d": conv(1), "nn.functional.conv2d": conv(2), "nn.functional.conv3d": conv(3),
+    "conv1d": conv(1), "conv2d": conv(2), "conv3d": conv(3),
+    # (torch.max_pool2d & co.: the same functions under their torch-namespace names)
+    "max_pool1d": folded(1), "max_pool2d": folded(2), "max_pool3d": folded(3), "avg_pool1d": folded(1),
+    "adaptive_avg_pool1d": folded(1), "adaptive_max_pool1d": folded(1),
     "nn.functional.max_pool1d": folded(1), "nn.functional.max_pool2d": folded(2), "nn.functional.max_pool3d":
         folded(3), "nn.functional.avg_pool1d": folded(1), "nn.functional.avg_pool2d": folded(2),
     "nn.functional.avg_pool3d": folded(3), "nn.functional.adaptive_avg_pool2d": folded(2),
