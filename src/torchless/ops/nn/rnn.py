@@ -65,11 +65,12 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih, w_hh, b_ih=None, b_hh=None) -> Ten
 
 # ---- one layer, one direction, on arrays ------------------------------------------------------
 def _sigmoid(a, out):
-    """sigmoid as 0.5 tanh(a/2) + 0.5: no overflow for large |a|."""
-    np.multiply(a, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+    """1 / (1 + exp(-a)) into ``out`` (exp is NumPy's fastest transcendental; an overflow to inf
+    gives the right 0, so the caller runs it under np.errstate(over="ignore"))."""
+    np.negative(a, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
     return out
 
 
@@ -96,6 +97,13 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes)
     tcs = np.zeros((T, B, H), dtype)  # tanh(c)
     ms = np.zeros((T, B, H), dtype) if w_hr is not None else None  # o tanh(c), before the projection
     y = np.zeros((T, B, P), dtype)
+    with np.errstate(over="ignore"):  # (see _sigmoid)
+        _lstm_steps(xg, hs, cs, gates, tcs, ms, y, w_hhT, w_hrT, H, reverse, batch_sizes)
+    return (y, hs[T].copy(), cs[T].copy()), (hs, cs, gates, tcs, ms)
+
+
+def _lstm_steps(xg, hs, cs, gates, tcs, ms, y, w_hhT, w_hrT, H, reverse, batch_sizes):
+    T, B = xg.shape[:2]
     g2, g3 = 2 * H, 3 * H
     for k, t, n in _steps(T, reverse, batch_sizes, B):
         if n < B:
@@ -108,13 +116,12 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes)
         np.multiply(act[:, H:g2], cs[k, :n], out=c)
         c += act[:, :H] * act[:, g2:g3]
         tc = np.tanh(c, out=tcs[k, :n])
-        if w_hr is None:
+        if w_hrT is None:
             np.multiply(act[:, g3:], tc, out=hs[k + 1, :n])
         else:
             m = np.multiply(act[:, g3:], tc, out=ms[k, :n])
             np.matmul(m, w_hrT, out=hs[k + 1, :n])
         y[t, :n] = hs[k + 1, :n]
-    return (y, hs[T].copy(), cs[T].copy()), (hs, cs, gates, tcs, ms)
 
 
 def _lstm_backward(saved, cache, grads, needs, reverse, batch_sizes):
@@ -183,6 +190,13 @@ def _gru_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
     gates = np.zeros((T, B, 3 * H), dtype)  # r, z, n
     hns = np.zeros((T, B, H), dtype)  # W_hn h + b_hn
     y = np.zeros((T, B, H), dtype)
+    with np.errstate(over="ignore"):  # (see _sigmoid)
+        _gru_steps(xg, hs, gates, hns, y, w_hhT, b_hh, H, reverse, batch_sizes)
+    return (y, hs[T].copy()), (hs, gates, hns)
+
+
+def _gru_steps(xg, hs, gates, hns, y, w_hhT, b_hh, H, reverse, batch_sizes):
+    T, B = xg.shape[:2]
     H2 = 2 * H
     for k, t, n in _steps(T, reverse, batch_sizes, B):
         if n < B:
@@ -204,7 +218,6 @@ def _gru_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
         hnew *= act[:, H:H2]
         hnew += nn
         y[t, :n] = hnew
-    return (y, hs[T].copy()), (hs, gates, hns)
 
 
 def _gru_backward(saved, cache, grads, needs, reverse, batch_sizes):
