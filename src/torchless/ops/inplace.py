@@ -267,35 +267,61 @@ def _inplace_on_view(self, fn, name, args, kwargs):
     return self
 
 
+def _write_directly(self, other, ufunc, alpha=1) -> bool:
+    """``self = ufunc(self, alpha * other)`` straight into self's memory, when that is what the
+    general path would compute: no grad mode (an optimizer step), a float tensor, a Python float
+    or an array of the same dtype and shape, no views' history to keep. False: not done."""
+    if _grad_enabled.get():
+        return False
+    xd = self._data
+    od = other._data if other.__class__ is Tensor else other
+    if not (xd.dtype.kind == "f" and (
+            od.__class__ is float and xd.dtype is not _F16  # (float16 with a number: binary's care)
+            or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
+    ) and xd.flags.writeable and self._extra is None and xd.ndim):
+        return False  # (NumPy's out= costs more than the arithmetic on a 0-d array: the general path)
+    if od.__class__ is np.ndarray and (od.base is not None or xd.base is not None):
+        check_overlap(xd, od)  # (views: they may share memory)
+    if alpha != 1:
+        if alpha.__class__ is not float and alpha.__class__ is not int:
+            return False
+        od = np.multiply(od, alpha)  # (rounded to xd's dtype, as ``other * alpha`` is)
+    ufunc(xd, od, out=xd)
+    vc = self._vc  # (self._bump(), inline)
+    if vc is None:
+        self._vc = [1]
+    else:
+        vc[0] += 1
+    return True
+
+
 def inplace_operator(cls, fn, name: str):
     """``x op= y``. Under no_grad (an optimizer step), with operands that need no promotion,
     the op's ufunc writes straight into x's memory; everything else goes through apply_inplace."""
     ufunc = cls.forward
 
     def operator(self, other):
-        if not _grad_enabled.get():
-            xd = self._data
-            od = other._data if other.__class__ is Tensor else other
-            if xd.dtype.kind == "f" and (
-                od.__class__ is float and xd.dtype is not _F16  # (float16 with a number: binary's care)
-                or (od.__class__ is np.ndarray and od.dtype is xd.dtype and od.shape == xd.shape)
-            ) and xd.flags.writeable and self._extra is None:
-                if od.__class__ is np.ndarray and (od.base is not None or xd.base is not None):
-                    check_overlap(xd, od)  # (views: they may share memory)
-                if xd.ndim:
-                    ufunc(xd, od, out=xd)
-                else:  # (NumPy's out= costs more than the arithmetic on a 0-d array)
-                    xd[()] = ufunc(xd, od)
-                vc = self._vc  # (self._bump(), inline)
-                if vc is None:
-                    self._vc = [1]
-                else:
-                    vc[0] += 1
-                return self
+        if _write_directly(self, other, ufunc):
+            return self
         return apply_inplace(self, fn, name, other)
 
     operator.__name__ = f"__i{name.rstrip('_')}__"
     return operator
+
+
+def inplace_method(cls, fn, name: str, alpha: bool = False):
+    """``x.add_(y, alpha=a)`` and its kin: the fast path of ``inplace_operator``, as a method."""
+    ufunc = cls.forward
+
+    def method(self, *args, **kwargs):
+        plain = len(args) == 1 and (not kwargs or (alpha and len(kwargs) == 1 and "alpha" in kwargs))
+        if plain and _write_directly(self, args[0], ufunc, kwargs.get("alpha", 1)):
+            return self
+        return apply_inplace(self, fn, name, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
+    return method
 
 
 def _make_inplace(name, fn):

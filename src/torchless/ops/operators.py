@@ -25,7 +25,7 @@ from .elementwise import (
     remainder,
     sub,
 )
-from .inplace import apply_inplace, inplace_operator
+from .inplace import apply_inplace, inplace_method, inplace_operator
 
 _enabled = _grad_enabled.get
 
@@ -81,6 +81,10 @@ Tensor.__isub__ = inplace_operator(SubBackward0, sub, "sub_")
 Tensor.__imul__ = inplace_operator(MulBackward0, mul, "mul_")
 Tensor.__itruediv__ = inplace_operator(DivBackward0, div, "div_")
 Tensor.__idiv__ = Tensor.__itruediv__
+Tensor.add_ = inplace_method(AddBackward0, add, "add_", alpha=True)
+Tensor.sub_ = inplace_method(SubBackward0, sub, "sub_", alpha=True)
+Tensor.mul_ = inplace_method(MulBackward0, mul, "mul_")
+Tensor.div_ = inplace_method(DivBackward0, div, "div_")
 Tensor.__ifloordiv__ = lambda self, other: apply_inplace(self, floor_divide, "floor_divide_", other)
 Tensor.__imod__ = lambda self, other: apply_inplace(self, remainder, "remainder_", other)
 Tensor.__ipow__ = lambda self, other: apply_inplace(self, pow, "pow_", other)

@@ -217,7 +217,7 @@ class AddmmBackward0(Op):
     save_when = ((), (2,), (1,))
 
     @staticmethod
-    def forward(m, a, b, beta, alpha):
+    def forward(m, a, b, beta, alpha, b_transposed):
         prod = _matmul(a, b)
         if alpha != 1:
             prod = prod * alpha
@@ -225,10 +225,14 @@ class AddmmBackward0(Op):
 
     def backward(self, g):
         _, a, b = self.saved
-        beta, alpha = self._params
+        beta, alpha, b_transposed = self._params
         gm = sum_to(g * beta if beta != 1 else g, self.shapes[0]) if self.needs(0) else None
         ga = g.mm(b.t()) * alpha if self.needs(1) else None
-        gb = a.t().mm(g) * alpha if self.needs(2) else None
+        gb = None
+        if self.needs(2):
+            # (for linear's weight.t(), the same numbers laid out as the weight is: the gradient
+            # that reaches the weight is then contiguous, with no transposing copy)
+            gb = (g.t().mm(a).t() if b_transposed else a.t().mm(g)) * alpha
         return gm, ga, gb
 
 
@@ -242,7 +246,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({mat1._data.shape[0]}x{mat1._data.shape[1]} and "
             f"{mat2._data.shape[0]}x{mat2._data.shape[1]})"
         )
-    return nary(AddmmBackward0, (input, mat1, mat2), beta, alpha)
+    flags = mat2._data.flags
+    return nary(AddmmBackward0, (input, mat1, mat2), beta, alpha, flags.f_contiguous and not flags.c_contiguous)
 
 
 def _matmul_op(self, other):
