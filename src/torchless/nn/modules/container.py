@@ -280,8 +280,7 @@ class ModuleDict(Module):
 def _parameter_line(key, p) -> str:
     size = "x".join(str(s) for s in p.size())
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-    from ..._legacy import typename
-    return f"  ({key}): {kind} containing: [{typename(p)} of size {size}]"
+    return f"  ({key}): {kind} containing: [{p.dtype} of size {size}]"
 
 
 class ParameterList(Module):
@@ -332,10 +331,6 @@ class ParameterList(Module):
     def extra_repr(self) -> str:
         return "\n".join(_parameter_line(k, p) if isinstance(p, Tensor) else f"  ({k}): Object of type: "
                          f"{type(p).__name__}" for k, p in enumerate(self))
-
-    def __repr__(self) -> str:
-        body = self.extra_repr()
-        return self._get_name() + ("(\n" + body + "\n)" if body else "()")
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -429,10 +424,6 @@ class ParameterDict(Module):
     def extra_repr(self) -> str:
         return "\n".join(_parameter_line(k, p) if isinstance(p, Tensor) else f"  ({k}): Object of type: "
                          f"{type(p).__name__}" for k, p in self.items())
-
-    def __repr__(self) -> str:
-        body = self.extra_repr()
-        return self._get_name() + ("(\n" + body + "\n)" if body else "()")
 
     def __or__(self, other) -> ParameterDict:
         copy = self.copy()
