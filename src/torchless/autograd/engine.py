@@ -105,6 +105,8 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
     state = _recording()
     anomaly = state is not None and state.anomaly  # (read once: the loop checks a local)
     check_nan = anomaly and state.check_nan
+    tracer = state.trace if state is not None else None
+    plain = not anomaly and tracer is None
 
     # deques: a list that keeps filling and emptying reallocates its memory every time
     ready = deque([n for n in roots if n not in deps])
@@ -139,7 +141,12 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
             if is_leaf or grads_out[0] is not None or node.runs_without_grads or any(
                     g is not None for g in grads_out):
                 # (a leaf with nothing to add still runs its post-accumulate hooks, as in torch)
-                grads_in = node._apply(grads_out) if not anomaly else apply_checked(node, grads_out, check_nan)
+                if plain:
+                    grads_in = node._apply(grads_out)
+                elif tracer is None:
+                    grads_in = apply_checked(node, grads_out, check_nan)
+                else:
+                    grads_in = tracer.run(node, grads_out, anomaly, check_nan)
             else:  # nothing arrived: the inputs get nothing either
                 grads_in = (None,) * len(edges)
             if hooks is not None and "post" in hooks:
@@ -171,7 +178,7 @@ def run_backward(edges, grads, retain_graph: bool, create_graph: bool, capture=N
                     deps[child] = d
                 else:
                     del deps[child]
-                    if type(child) is AccumulateGrad and child._hooks is None and needed is None:
+                    if type(child) is AccumulateGrad and child._hooks is None and needed is None and plain:
                         leaves.append(child)  # accumulated below, without a visit of its own
                     else:
                         push_ready(child)

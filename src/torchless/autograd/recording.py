@@ -17,15 +17,16 @@ current = _recording.get
 class Recording:
     """``hooks``: the innermost (pack, unpack) pair or None; ``disabled``: the error message of
     the innermost disable_saved_tensors_hooks or None; ``mutation``: the active
-    allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode."""
+    allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode;
+    ``trace``: the tracer of trace_backward (trace.py) or None."""
 
-    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan")
+    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace")
     FIELDS = __slots__
-    DEFAULTS = (None, None, None, False, True)
+    DEFAULTS = (None, None, None, False, True, None)
 
-    def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True):
+    def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None):
         self.hooks, self.disabled, self.mutation = hooks, disabled, mutation
-        self.anomaly, self.check_nan = anomaly, check_nan
+        self.anomaly, self.check_nan, self.trace = anomaly, check_nan, trace
 
 
 def get(field: str):
