@@ -2948,3 +2948,27 @@ def test_backward_runs_when_no_gradient_arrives(T, materialize):
         close(x.grad, [0, 0])
     else:
         assert x.grad is None
+
+
+def test_ctx_will_backward_says_whether_the_call_is_recorded():
+    seen = []
+
+    class Probe(torchless.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen.append(ctx.will_backward)
+            if ctx.will_backward:
+                ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    Probe.apply(torchless.ones(2, requires_grad=True)).sum().backward()
+    Probe.apply(torchless.ones(2))
+    with torchless.no_grad():
+        Probe.apply(torchless.ones(2, requires_grad=True))
+    assert seen == [True, False, False]
+    with pytest.raises(AttributeError):
+        Probe._backward_cls().will_backward = True

@@ -55,6 +55,13 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty = ()
     _non_differentiable = ()
     materialize_grads = True
+    _will_backward = False
+
+    @property
+    def will_backward(self) -> bool:
+        """Whether this call is recorded for backward (some input requires grad and grad mode is
+        on): a forward may skip saving what no backward will read. A torchless extension."""
+        return self._will_backward
     runs_without_grads = True
     # Node's needs_input_grad is a property; a Function's is the plain tuple set by apply.
     needs_input_grad = ()
@@ -269,6 +276,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         record = True in needs and _grad_enabled.get()
         ctx = cls._backward_cls()
         ctx.needs_input_grad = needs
+        ctx._will_backward = record
         token = _grad_enabled.set(False)
         try:
             if combined:
