@@ -27,6 +27,11 @@ class FunctionCtx:
                 raise TypeError(
                     f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
                 )
+        if "_to_save" in vars(self):
+            state = _recording()
+            if state is not None and state.lint:
+                from .lint import check_save_twice
+                check_save_twice(self)
         self._to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
@@ -56,6 +61,7 @@ class BackwardCFunction(Node, FunctionCtx):
     _non_differentiable = ()
     materialize_grads = True
     _will_backward = False
+    _lint = False  # (checked by the Function linter, lint.py)
 
     @property
     def will_backward(self) -> bool:
@@ -110,7 +116,12 @@ class BackwardCFunction(Node, FunctionCtx):
                 _wrap(np.zeros(m[0], dtype=m[1]), None) if g is None and m is not None else g
                 for g, m in zip(grads, self._out)
             ]
-        result = self._forward_cls._plan()[3](self, *grads)
+        backward = self._forward_cls._plan()[3]
+        if self._lint:
+            from .lint import run_backward
+            result = run_backward(self, grads, lambda gs: backward(self, *gs))
+        else:
+            result = backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         return self._check_grads(result)
@@ -286,6 +297,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 cls.setup_context(ctx, args, output)
         finally:
             _grad_enabled.reset(token)
+        state = _recording()
+        if state is not None and state.lint:
+            from .lint import check_forward
+            check_forward(cls, ctx, args, output if isinstance(output, tuple) else (output,))
+            ctx._lint = record
         return _wrap_outputs(ctx, args, output, record)
 
 

@@ -18,15 +18,17 @@ class Recording:
     """``hooks``: the innermost (pack, unpack) pair or None; ``disabled``: the error message of
     the innermost disable_saved_tensors_hooks or None; ``mutation``: the active
     allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode;
-    ``trace``: the tracer of trace_backward (trace.py) or None."""
+    ``trace``: the tracer of trace_backward (trace.py) or None; ``lint``: the Function linter
+    (lint.py) is on."""
 
-    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace")
+    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint")
     FIELDS = __slots__
-    DEFAULTS = (None, None, None, False, True, None)
+    DEFAULTS = (None, None, None, False, True, None, False)
 
-    def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None):
+    def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None,
+                 lint=False):
         self.hooks, self.disabled, self.mutation = hooks, disabled, mutation
-        self.anomaly, self.check_nan, self.trace = anomaly, check_nan, trace
+        self.anomaly, self.check_nan, self.trace, self.lint = anomaly, check_nan, trace, lint
 
 
 def get(field: str):
