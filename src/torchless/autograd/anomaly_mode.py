@@ -41,8 +41,11 @@ class detect_anomaly:
     True
     """
 
-    def __init__(self, check_nan: bool = True):
+    def __init__(self, check_nan: bool = True, *, forward: bool = False, check_inf: bool = False):
+        # forward, check_inf: torchless extensions (torch checks backward only, for NaN only):
+        # stop at the first op whose forward output (or backward gradient) is not finite
         self.check_nan = bool(check_nan)
+        self.forward, self.check_inf = bool(forward), bool(check_inf)
         self._prev = []
         warnings.warn(
             "Anomaly Detection has been enabled. This mode will increase the runtime and should only be enabled "
@@ -51,12 +54,11 @@ class detect_anomaly:
         )
 
     def __enter__(self):
-        self._prev.append((recording.get("anomaly"), recording.get("check_nan")))
-        recording.update(anomaly=True, check_nan=self.check_nan)
+        self._prev.append({f: recording.get(f) for f in ("anomaly", "check_nan", "forward", "check_inf")})
+        recording.update(anomaly=True, check_nan=self.check_nan, forward=self.forward, check_inf=self.check_inf)
 
     def __exit__(self, *exc):
-        anomaly, check_nan = self._prev.pop()
-        recording.update(anomaly=anomaly, check_nan=check_nan)
+        recording.update(**self._prev.pop())
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -100,9 +102,13 @@ def apply_checked(node, grads_out, check_nan: bool):
     try:
         grads_in = node._apply(grads_out)
         if check_nan:
+            check_inf = recording.get("check_inf")
             for i, g in enumerate(grads_in):
-                if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
-                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                if g is not None and g._data.dtype.kind in "fc":
+                    if np.isnan(g._data).any():
+                        raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                    if check_inf and np.isinf(g._data).any():
+                        raise RuntimeError(f"Function '{node.name()}' returned inf values in its {i}th output.")
     except Exception:
         _warn_error(node)
         raise
@@ -123,3 +129,41 @@ def _warn_error(node) -> None:
         f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n" + "".join(stack),
         stacklevel=4,
     )
+
+
+def _user_line() -> str:
+    """``file:line: code`` of the innermost frame outside torchless (the user's forward call)."""
+    frames = [f for f in traceback.extract_stack()[:-1] if not f.filename.startswith(_PACKAGE)]
+    if not frames:
+        return "<unknown>"
+    f = frames[-1]
+    return f"{f.filename}:{f.lineno}: {f.line}"
+
+
+def check_forward(node, out, check_nan: bool, check_inf: bool) -> None:
+    """Raise where a forward output first stops being finite (anomaly mode with forward=True),
+    naming the op, its operands and the elements that produced it."""
+    data = out._data
+    if data.dtype.kind not in "fc" or not (check_nan or check_inf):
+        return
+    bad = np.isnan(data) if not check_inf else ~np.isfinite(data)
+    if check_inf and not check_nan:
+        bad &= ~np.isnan(data)
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if data.ndim else ()
+    value = data[index].item()
+    operands = [t for t in (node._saved if node._saved.__class__ is tuple else ())
+                if hasattr(t, "_data")]
+    described = []
+    for i, t in enumerate(operands):
+        d = t._data
+        text = f"input {i}: {list(d.shape)} {d.dtype}"
+        try:
+            text += f", {np.broadcast_to(d, data.shape)[index].item()!r} there"
+        except ValueError:
+            pass
+        described.append(text)
+    detail = f" ({'; '.join(described)})" if described else ""
+    raise RuntimeError(f"Anomaly in forward: {node.name()} produced {value!r} at index {index}{detail}, "
+                       f"in {_user_line()}")

@@ -19,16 +19,18 @@ class Recording:
     the innermost disable_saved_tensors_hooks or None; ``mutation``: the active
     allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode;
     ``trace``: the tracer of trace_backward (trace.py) or None; ``lint``: the Function linter
-    (lint.py) is on."""
+    (lint.py) is on; ``forward``, ``check_inf``: anomaly mode's torchless extensions (check each
+    op's forward output; count infinities as anomalies too)."""
 
-    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint")
+    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint", "forward", "check_inf")
     FIELDS = __slots__
-    DEFAULTS = (None, None, None, False, True, None, False)
+    DEFAULTS = (None, None, None, False, True, None, False, False, False)
 
     def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None,
-                 lint=False):
+                 lint=False, forward=False, check_inf=False):
         self.hooks, self.disabled, self.mutation = hooks, disabled, mutation
         self.anomaly, self.check_nan, self.trace, self.lint = anomaly, check_nan, trace, lint
+        self.forward, self.check_inf = forward, check_inf
 
 
 def get(field: str):
@@ -47,15 +49,17 @@ def update(**fields) -> None:
     _recording.set(None if tuple(values) == Recording.DEFAULTS else Recording(*values))
 
 
-def on_record(node, reverse: bool = True) -> None:
+def on_record(node, reverse: bool = True, out=None) -> None:
     """Called for each node recorded while the state is not None: keep the forward traceback
     (anomaly mode) and pack the node's saved tensors (saved-tensor hooks). ``reverse``: pack the
     operands last to first, as torch's built-in ops save them."""
     state = _recording.get()
     if state.anomaly:
-        from .anomaly_mode import keep_traceback
+        from .anomaly_mode import check_forward, keep_traceback
 
         keep_traceback(node)
+        if state.forward and out is not None:
+            check_forward(node, out, state.check_nan, state.check_inf)
     if state.hooks is not None:
         if state.disabled is not None:
             raise RuntimeError(state.disabled)

@@ -141,7 +141,7 @@ def _finish(cls, data, edges, saved, versions, params, base, shapes=None):
             vc = out._vc = [0]
             node._out = (data, vc, 0)
         if _recording() is not None:  # saved-tensor hooks or anomaly mode are on
-            on_record(node)
+            on_record(node, out=out)
     if cls.is_view:
         vc = base._vc
         if vc is None:
