@@ -48,10 +48,12 @@ class NodeInfo:
 
 
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024 or unit == "MiB":
-            return f"{n} {unit}" if unit == "B" else f"{n / 1024:.1f} {unit}"
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB"):
         n /= 1024
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
     return f"{n:.1f} GiB"
 
 
