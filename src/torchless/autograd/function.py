@@ -109,6 +109,10 @@ class BackwardCFunction(Node, FunctionCtx):
     def _release(self) -> None:
         if self._saved:
             self._saved = _FREED
+        if self._hooks is not None and "strict" in self._hooks:  # (write-locked by strict mode)
+            from .strict import release
+
+            release(self)
 
     def _apply(self, grads):
         if self.materialize_grads and None in grads:  # (Tensor == None is NotImplemented: cheap)

@@ -106,6 +106,10 @@ class Node:
             self._saved = _FREED
         if self._out is not None:
             self._out = _FREED
+        if self._hooks is not None and "strict" in self._hooks:  # (write-locked by strict mode)
+            from .strict import release
+
+            release(self)
 
     # ---- for derivative rules ------------------------------------------------------------
     @property

@@ -20,17 +20,18 @@ class Recording:
     allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode;
     ``trace``: the tracer of trace_backward (trace.py) or None; ``lint``: the Function linter
     (lint.py) is on; ``forward``, ``check_inf``: anomaly mode's torchless extensions (check each
-    op's forward output; count infinities as anomalies too)."""
+    op's forward output; count infinities as anomalies too); ``strict``: strict mode (strict.py)."""
 
-    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint", "forward", "check_inf")
+    __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint", "forward", "check_inf",
+                 "strict")
     FIELDS = __slots__
-    DEFAULTS = (None, None, None, False, True, None, False, False, False)
+    DEFAULTS = (None, None, None, False, True, None, False, False, False, False)
 
     def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None,
-                 lint=False, forward=False, check_inf=False):
+                 lint=False, forward=False, check_inf=False, strict=False):
         self.hooks, self.disabled, self.mutation = hooks, disabled, mutation
         self.anomaly, self.check_nan, self.trace, self.lint = anomaly, check_nan, trace, lint
-        self.forward, self.check_inf = forward, check_inf
+        self.forward, self.check_inf, self.strict = forward, check_inf, strict
 
 
 def get(field: str):
@@ -66,3 +67,7 @@ def on_record(node, reverse: bool = True, out=None) -> None:
         from .saved_hooks import pack_node
 
         pack_node(node, state.hooks, reverse)
+    if state.strict:
+        from .strict import lock
+
+        lock(node)

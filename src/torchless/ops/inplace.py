@@ -128,6 +128,16 @@ def _write(self: Tensor, result: np.ndarray, name: str) -> None:
         raise RuntimeError(
             f"output with shape {list(dst.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(dst.shape, result.shape))}"
         )
+    if not dst.flags.writeable:
+        from ..autograd.strict import owner
+
+        locked_by = owner(dst)
+        if locked_by is not None:
+            node, line = locked_by
+            raise RuntimeError(
+                f"strict mode: {name} would change a tensor that {node} saved for backward (recorded at {line}); "
+                "backward would compute wrong gradients from it. Change a clone() instead, or make the change "
+                "after backward.")
     if not dst.flags.writeable and 0 in dst.strides:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
