@@ -122,6 +122,42 @@ def test_fractional_max_pool_given_samples(nd, shape, kernel, kw):
     same_as_torch(run)
 
 
+def test_fractional_max_pool_sample_batch():
+    """A larger batch of samples: the first rows are used (an unbatched input takes row 0); fewer
+    rows, another channel count or another number of dims: torch's errors."""
+    x = rand(3, 7, 6)
+    samples = np.random.default_rng(4).random((2, 3, 2))
+
+    def run(lib, s=samples):
+        t = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.fractional_max_pool2d(t, 2, output_size=(3, 3), _random_samples=lib.tensor(s))
+        out.sum().backward()
+        return out, t.grad
+
+    same_as_torch(run)
+    for bad, match in [(samples[:, :2], "size\\(1\\) equals to input channel size"),
+                       (samples[..., :1], "size\\(2\\) equals to 2"),
+                       (np.zeros((0, 3, 2)), "size\\(0\\) no less then input batch size")]:
+        raises_like_torch(lambda lib, b=bad: run(lib, b), match)
+
+
+def test_average_pools_keep_nan_and_inf_in_their_windows():
+    """Averages are per-window sums: a nan or inf reaches only the windows that hold it (not, as
+    through a matrix product with zero weights, every window of its row)."""
+    x = rand(1, 2, 6, 7)
+    x[0, 0, 0, 0], x[0, 1, 3, 4], x[0, 1, 5, 6] = np.nan, np.inf, -np.inf
+
+    def run(lib):
+        t = lib.tensor(x, requires_grad=True)
+        F = lib.nn.functional
+        outs = [F.avg_pool2d(t, 2), F.avg_pool2d(t, 3, 1, 1, count_include_pad=False),
+                F.adaptive_avg_pool2d(t, (4, 3)), F.lp_pool2d(t, 2.0, 2), F.avg_pool1d(t[0], 3)]
+        sum(o.nan_to_num().sum() for o in outs).backward()
+        return outs + [t.grad]
+
+    same_as_torch(run)
+
+
 @pytest.mark.parametrize("nd, shape, kw", [
     (1, (2, 3, 10), {"kernel_size": 2}), (1, (2, 3, 11), {"kernel_size": 3, "stride": 2, "padding": 1}),
     (2, (2, 3, 6, 8), {"kernel_size": 2}), (2, (3, 7, 6), {"kernel_size": 3, "stride": 2, "padding": 1}),

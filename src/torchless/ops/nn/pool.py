@@ -431,6 +431,13 @@ def _fractional(nd, fn, input, kernel_size, output_size, output_ratio, return_in
 
         _random_samples = rand(n_, c, nd, dtype=x.dtype)
     samples = _random_samples._data
+    if samples.ndim != 3 or samples.shape[0] < n_:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != c:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {samples.shape[2]}.")
+    samples = samples[:n_]  # (torch reads the first rows of a larger sample batch)
     # (torch's sample 0 is for the last dim in 2-d, for the first in 3-d)
     order = (1, 0) if nd == 2 else (0, 1, 2)
     starts = [_fractional_starts(samples[:, :, j], n, k, o) for j, n, k, o in
@@ -592,7 +599,7 @@ def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_incl
         m = m / count[:, None] if divisor_override is None else m.astype(np.float64)
         if i == 0 and divisor_override is not None:
             m = m / divisor_override
-        maps.append((2 + i, "mat", m))
+        maps.append((2 + i, "win", m))
     y = resample(_AVG_OPS[nd], x, maps)
     return y.squeeze(0) if unbatched else y
 
@@ -669,7 +676,7 @@ def _adaptive_avg(nd, fn, input, output_size):
     _adaptive_check(input, nd, fn, True)
     lead = input.ndim - nd
     sizes = _output_size(output_size, nd, input.shape[lead:], fn)
-    maps = [(lead + i, "mat", _adaptive_matrix(n, o)) for i, (n, o) in enumerate(zip(input.shape[lead:], sizes))]
+    maps = [(lead + i, "win", _adaptive_matrix(n, o)) for i, (n, o) in enumerate(zip(input.shape[lead:], sizes))]
     return resample(_ADAPTIVE_AVG_OPS[max(nd, 2)], input, maps)
 
 

@@ -20,10 +20,16 @@ from .conv import col2im, pad_array, windows
 
 # ---- Resample: fixed linear maps along spatial dims ----------------------------------------------
 def _along(x, axis, kind, m):
-    """Map ``x`` along ``axis``: ``take`` picks positions ``m``, ``mat`` multiplies by the matrix ``m``."""
+    """Map ``x`` along ``axis``: ``take`` picks positions ``m``, ``mat`` multiplies by the matrix ``m``;
+    ``win`` too, but each output sees only the inputs its row weighs (pooling windows: a nan or inf
+    stays in its own windows, where a matmul would spread it through the zero weights)."""
     if kind == "take":
         return np.take(x, m, axis=axis)
     m = m.astype(x.dtype, copy=False)
+    if kind == "win" and not np.isfinite(x).all():
+        xs = np.moveaxis(x, axis, -1)[..., None, :]
+        out = np.zeros(xs.shape[:-2] + m.shape, dtype=np.result_type(x, m))
+        return np.moveaxis(np.multiply(xs, m, out=out, where=m != 0).sum(-1), -1, axis)
     if axis == x.ndim - 1:
         return np.matmul(x, m.T)
     return np.moveaxis(np.tensordot(m, x, axes=(1, axis)), 0, axis)
@@ -35,7 +41,7 @@ def _transposed(kind, m, n):
         onehot = np.zeros((n, len(m)))
         onehot[m, np.arange(len(m))] = 1.0
         return "mat", onehot
-    return "mat", m.T
+    return kind, m.T
 
 
 class Resample(Op):
