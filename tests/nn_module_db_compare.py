@@ -42,7 +42,31 @@ def to_torchless(v, leaves: list):
         return [to_torchless(x, leaves) for x in v]
     if isinstance(v, dict):
         return {k: to_torchless(x, leaves) for k, x in v.items()}
+    if isinstance(v, torch.nn.Module):
+        return _module_to_torchless(v)
+    if _is_torch_functional(v):
+        return getattr(torchless.nn.functional, v.__name__)
     return v
+
+
+def _is_torch_functional(v) -> bool:
+    return callable(v) and getattr(torch.nn.functional, getattr(v, "__name__", ""), None) is v
+
+
+def _module_to_torchless(m):
+    """A torchless twin of a torch module passed as a constructor argument (its parameters are
+    copied over afterwards, by name, with the rest)."""
+    name = type(m).__name__
+    if name in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        activation = m.activation
+        if _is_torch_functional(activation):
+            activation = getattr(torchless.nn.functional, activation.__name__)
+        return getattr(torchless.nn, name)(
+            m.linear1.in_features, m.self_attn.num_heads, m.linear1.out_features, m.dropout.p, activation,
+            m.norm1.eps, m.self_attn.batch_first, m.norm_first, m.linear1.bias is not None)
+    if name == "LayerNorm":
+        return torchless.nn.LayerNorm(m.normalized_shape, m.eps, m.elementwise_affine, m.bias is not None)
+    raise NotImplementedError(f"no torchless twin for a {name} constructor argument")
 
 
 def torch_leaves(v, out: list) -> list:

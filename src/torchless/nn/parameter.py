@@ -80,6 +80,7 @@ class UninitializedTensorMixin:
     """A parameter or buffer whose shape is not known yet (lazy modules): it becomes a real one
     through ``materialize(shape)``."""
 
+    __slots__ = ()
     cls_to_become: type = Tensor
 
     def materialize(self, shape, device=None, dtype=None) -> None:

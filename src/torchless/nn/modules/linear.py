@@ -105,7 +105,7 @@ class LazyModuleMixin:
             self.initialize_parameters(*args, **kwargs)
             if self.cls_to_become is not None:
                 self.__class__ = self.cls_to_become
-        return super().__call__(*args, **kwargs)
+        return Module.__call__(self, *args, **kwargs)
 
 
 class LazyLinear(LazyModuleMixin, Linear):
