@@ -189,6 +189,14 @@ class Translator:
             if path in ("linalg", "special", "fft") and name.startswith(prefix):
                 name = name[len(prefix):]
             return _lookup(path, name)
+        if isinstance(fn, torch.nn.Module) and not any(True for _ in fn.parameters()):
+            # a parameterless module passed as a function (a loss's distance_function): the same
+            # class from torchless.nn, with the same settings
+            twin = getattr(torchless.nn, type(fn).__name__)()
+            for key, value in vars(fn).items():
+                if not key.startswith("_") and isinstance(value, (bool, int, float, str, type(None))):
+                    setattr(twin, key, value)
+            return twin
         if module.startswith("torch"):
             raise Missing(f"torchless has no counterpart of {module}.{getattr(fn, '__name__', fn)}")
         return fn

@@ -9,7 +9,6 @@ GAPS: dict[str, str] = {
     'bfloat16': "NumPy has no bfloat16 dtype (torchless's dtypes are NumPy's)",
     'chalf': 'NumPy has no complex32 (chalf) dtype',
     'hash_tensor': 'returns uint64, a dtype torchless does not have yet',
-    'nn.functional.triplet_margin_with_distance_loss': 'its samples pass an nn.PairwiseDistance() module: nn modules are issue 10',
     'sparse.mm.reduce': 'sparse layouts: out of scope (torchless tensors are dense NumPy arrays)',
     'sparse.sampled_addmm': 'sparse layouts: out of scope (torchless tensors are dense NumPy arrays)',
     'to_sparse': 'sparse layouts: out of scope (torchless tensors are dense NumPy arrays)',
