@@ -87,20 +87,48 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 @_no_grad
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
-    """Normal values redrawn inside ``[a, b]``: uniform over the normal CDF's image of [a, b],
-    mapped back through the inverse CDF."""
+    """Normal values restricted to ``[a, b]``, by rejection as torch 2.13 draws them: where the
+    interval holds more than 30% of the mass, normal draws with the rejects redrawn (a full
+    tensor of draws per round); otherwise uniform proposals on [a, b], each accepted with
+    probability pdf(x) / pdf(mode) (again a full tensor of draws per round)."""
+    from .. import empty_like, where
+
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
-    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
-    tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-    tensor.erfinv_()
-    tensor.mul_(std * math.sqrt(2.0))
-    tensor.add_(mean)
-    return tensor.clamp_(min=a, max=b)
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # (the bounds in the tensor's dtype)
+        out = tensor.normal_(mean, std, generator=generator)
+        while True:
+            reject = (out < lo) | (out > hi)
+            if not reject.any():
+                break
+            out = where(reject, empty_like(out).normal_(mean, std, generator=generator), out)
+        if out is not tensor:
+            tensor.copy_(out)
+        return tensor
+
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def log_ratio(x):  # log(pdf(x) / pdf(mode)), computed in place as torch does
+        return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    proposals, draws = empty_like(tensor), empty_like(tensor)
+    tensor.uniform_(a, b, generator=generator)
+    pending = draws.uniform_(generator=generator).log_().gt(log_ratio(proposals.copy_(tensor)))
+    if not pending.any():
+        return tensor
+    out = tensor
+    while True:
+        proposals.uniform_(a, b, generator=generator)
+        out = where(pending, proposals, out)
+        pending = where(pending, draws.uniform_(generator=generator).log_().gt(log_ratio(proposals)), pending)
+        if not pending.any():
+            break
+    return tensor.copy_(out)
 
 
 @_no_grad

@@ -17,7 +17,9 @@ def _adopt(cls, data, requires_grad: bool):
     t = object.__new__(cls)
     t._data, t.grad_fn, t._output_nr, t._grad = data._data, None, 0, None
     t._vc, t._base, t._acc, t._extra, t._rg = data._vc, None, None, None, False
-    t.requires_grad = requires_grad
+    if requires_grad and not (t.is_floating_point() or t.is_complex()):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t._rg = bool(requires_grad)
     return t
 
 
@@ -50,9 +52,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        copy = type(self)(_wrap(self._data.copy(), None), self._rg)
-        if self._grad is not None:
-            copy._grad = _wrap(self._grad._data.copy(), None)
+        copy = type(self)(_wrap(self._data.copy(), None), self._rg)  # (torch leaves .grad behind)
         memo[id(self)] = copy
         return copy
 
@@ -68,7 +68,7 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __new__(cls, data=None, *, persistent: bool = True):
-        t = _adopt(cls, data, False)
+        t = _adopt(cls, data, data is not None and data.requires_grad)
         t.persistent = persistent
         return t
 

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain
 
+from ..._legacy import typename
 from ..._tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
@@ -106,7 +107,8 @@ class Sequential(Module):
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
-        index %= n + 1
+        if index < 0:
+            index += n
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -210,10 +212,6 @@ class ModuleList(Module):
             self.add_module(str(offset + i), module)
         return self
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleList has no forward: call its modules")
-
-
 class ModuleDict(Module):
     """A dict of modules, registered, keeping insertion order."""
 
@@ -273,14 +271,12 @@ class ModuleDict(Module):
                     raise ValueError(f"ModuleDict update sequence element #{j} has length {len(pair)}; 2 is required")
                 self[pair[0]] = pair[1]
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleDict has no forward: call its modules")
 
-
-def _parameter_line(key, p) -> str:
+def _parameter_line(key, p, type_name: bool = False) -> str:
     size = "x".join(str(s) for s in p.size())
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-    return f"  ({key}): {kind} containing: [{p.dtype} of size {size}]"
+    # (torch's ParameterList names the dtype, its ParameterDict the legacy type: torch.FloatTensor)
+    return f"  ({key}): {kind} containing: [{typename(p) if type_name else p.dtype} of size {size}]"
 
 
 class ParameterList(Module):
@@ -422,7 +418,7 @@ class ParameterDict(Module):
             self[pair[0]] = pair[1]
 
     def extra_repr(self) -> str:
-        return "\n".join(_parameter_line(k, p) if isinstance(p, Tensor) else f"  ({k}): Object of type: "
+        return "\n".join(_parameter_line(k, p, True) if isinstance(p, Tensor) else f"  ({k}): Object of type: "
                          f"{type(p).__name__}" for k, p in self.items())
 
     def __or__(self, other) -> ParameterDict:

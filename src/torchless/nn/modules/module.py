@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from ... import _grad_mode
 from ..._legacy import typename
 from ..._tensor import Tensor
+from ...autograd.function import Function
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
@@ -304,8 +305,6 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        if isinstance(tensor, Buffer):
-            tensor = tensor.detach()
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -687,70 +686,109 @@ def _zero_d():
 
 # ---- full backward hooks --------------------------------------------------------------------------
 class _BackwardHooks:
-    """One call's backward hooks: identity Functions around the module's tensor inputs and outputs
-    catch the gradients flowing through them and hand them to the module's hooks."""
+    """One call's full backward hooks, structured as torch's: an identity Function over the
+    module's tensor arguments and another over its tensor outputs. The outputs' node learns the
+    gradients of the outputs (and runs the backward pre-hooks); the inputs' node, reached later,
+    learns the gradients of the inputs and runs the backward hooks. ``grad_input`` has a slot per
+    positional argument, ``grad_output`` one per output; None where there is no tensor."""
 
     def __init__(self, module: Module):
         self.module = module
         self.grad_outputs = None
-        self.n_inputs = 0
-        self.input_positions = []
+        self.n_inputs = self.n_outputs = 0
+        self.input_index = self.output_index = None
 
     def wrap_inputs(self, args):
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        self.n_inputs = sum(isinstance(a, Tensor) for a in args)
-        self.input_positions = positions
-        if not positions or not self.module._backward_hooks:
-            return args
-        wrapped = list(args)
-        outs = _identity(self._on_input_grads, *(args[i] for i in positions))
-        for i, t in zip(positions, outs):
-            wrapped[i] = t
-        return tuple(wrapped)
+        self.n_inputs = len(args)
+        args, self.input_index = _wrap_tensors(args, self._input_node_hook)
+        return args
 
     def wrap_outputs(self, out):
-        single = isinstance(out, Tensor)
+        single = not isinstance(out, tuple)
+        if single and not isinstance(out, Tensor):
+            warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                          f"but received {type(out)}", stacklevel=3)
         outs = (out,) if single else out
-        if not isinstance(outs, tuple):
-            return out
-        positions = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
-        if not positions:
-            return out
-        wrapped = list(outs)
-        for i, t in zip(positions, _identity(self._on_output_grads, *(outs[i] for i in positions))):
-            wrapped[i] = t
-        return wrapped[0] if single else tuple(wrapped)
+        self.n_outputs = len(outs)
+        outs, self.output_index = _wrap_tensors(outs, self._output_node_hook)
+        return outs[0] if single else outs
 
-    def _on_output_grads(self, grads):
-        for hook in self.module._backward_pre_hooks.values():
-            result = hook(self.module, grads)
-            if result is not None:
-                grads = tuple(result)
+    def _output_node_hook(self, _grad_inputs, grad_outputs):
+        grads = _pack(self.output_index, grad_outputs, self.n_outputs)
+        module = self.module
+        for hook in list(module._backward_pre_hooks.values()):
+            result = hook(module, grads)
+            if result is None:
+                continue
+            if len(result) != len(grads):
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(result)}, but expected {len(grads)}")
+            grads = result
         self.grad_outputs = grads
-        if not self.input_positions and self.module._backward_hooks:  # (no input needs a gradient)
-            for hook in self.module._backward_hooks.values():
-                hook(self.module, (None,) * max(self.n_inputs, 1), grads)
+        if self.input_index is None:  # no input needs a gradient: the hooks run here, on None inputs
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
+            nones = (None,) * self.n_inputs
+            for hook in list(module._backward_hooks.values()):
+                result = hook(module, nones, grads)
+                if result is not None and not (isinstance(result, tuple) and all(g is None for g in result)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(grads[i] for i in self.output_index)
+
+    def _input_node_hook(self, grad_inputs, _grad_outputs):
+        if self.grad_outputs is None:  # (the gradient reached the inputs without passing the outputs)
+            return None
+        grads = _pack(self.input_index, grad_inputs, self.n_inputs)
+        module = self.module
+        for hook in list(module._backward_hooks.values()):
+            result = hook(module, grads, self.grad_outputs)
+            if result is None:
+                continue
+            if len(result) != len(grads):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(result)}, but expected {len(grads)}")
+            grads = result
+        self.grad_outputs = None
+        return tuple(grads[i] for i in self.input_index)
+
+
+def _pack(index, values, size: int) -> tuple:
+    """``values`` placed at positions ``index`` of a ``size``-tuple of None."""
+    out = [None] * size
+    for i, v in zip(index, values):
+        out[i] = v
+    return tuple(out)
+
+
+def _wrap_tensors(items: tuple, node_hook):
+    """``items`` with its tensors passed through one identity Function whose node gets
+    ``node_hook``; (items, None) unchanged when none of them needs a gradient."""
+    index = [i for i, x in enumerate(items) if isinstance(x, Tensor)]
+    if not (_grad_mode.is_grad_enabled() and any(items[i].requires_grad for i in index)):
+        return items, None
+    outs = BackwardHookFunction.apply(*(items[i] for i in index))
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    next(t.grad_fn for t in outs if t.grad_fn is not None).register_hook(node_hook)
+    wrapped = list(items)
+    for i, t in zip(index, outs):
+        wrapped[i] = t
+    return tuple(wrapped), index
+
+
+class BackwardHookFunction(Function):
+    """The identity, over tensors; those that need no gradient come out non-differentiable."""
+
+    @staticmethod
+    def forward(ctx, *xs):
+        ctx.mark_non_differentiable(*[x for x in xs if not x.requires_grad])
+        return tuple(x.view_as(x) for x in xs)
+
+    @staticmethod
+    def backward(ctx, *grads):
         return grads
 
-    def _on_input_grads(self, grads):
-        for hook in self.module._backward_hooks.values():
-            result = hook(self.module, grads, self.grad_outputs)
-            if result is not None:
-                grads = tuple(result)
-        return grads
 
-
-def _identity(on_grads, *tensors):
-    from ...autograd.function import Function
-
-    class BackwardHookFunction(Function):
-        @staticmethod
-        def forward(ctx, *xs):
-            return tuple(x.view_as(x) for x in xs)
-
-        @staticmethod
-        def backward(ctx, *grads):
-            return tuple(on_grads(grads))
-
-    out = BackwardHookFunction.apply(*tensors)
-    return out if isinstance(out, tuple) else (out,)
