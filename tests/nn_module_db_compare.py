@@ -98,9 +98,9 @@ def assert_close(got, want, what: str, tol: float = 1e-7):
     np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
 
 
-def compare_sample(name: str, index: int, tol: float = 1e-7, check_init: bool = True) -> None:
+def compare_sample(name: str, index: int, tol: float = 1e-7, check_init: bool = True, training: bool = True) -> None:
     torch.manual_seed(index)  # (the samples are random: the same ones on every run)
-    sample = samples(name)[index]
+    sample = samples(name, training)[index]
     cls_t = MODULE_DB[name].module_cls
     cls_l = getattr(torchless.nn, cls_t.__name__)
     c = sample.constructor_input
@@ -108,6 +108,8 @@ def compare_sample(name: str, index: int, tol: float = 1e-7, check_init: bool = 
     mt = cls_t(*c.args, **c.kwargs).to(torch.float64)
     torchless.manual_seed(0)
     ml = cls_l(*to_torchless(c.args, []), **to_torchless(c.kwargs, [])).to(torchless.float64)
+    mt.train(training)
+    ml.train(training)
     params_t, params_l = dict(mt.named_parameters()), dict(ml.named_parameters())
     assert list(params_l) == list(params_t), "parameter names"
     assert list(dict(ml.named_buffers())) == list(dict(mt.named_buffers())), "buffer names"

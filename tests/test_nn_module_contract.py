@@ -1,6 +1,6 @@
 """nn.Module's contract, program by program against torch 2.13: registration, traversal, state
 dicts (torch's keys, metadata and error texts; files torch and torchless read from each other),
-hooks, modes, conversions, printing; and module_db for the core layers."""
+hooks, modes, conversions, printing. (module_db for the core layers: test_nn_module.py.)"""
 
 from __future__ import annotations
 
@@ -10,21 +10,10 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from nn_module_db_compare import MODULE_DB, compare_sample, samples
 
 import torchless as tl
 
 torch = pytest.importorskip("torch")
-
-CORE = [name for name in ("nn.Linear", "nn.Bilinear", "nn.Identity", "nn.Flatten", "nn.Unflatten", "nn.LazyLinear")
-        if name in MODULE_DB]
-CASES = [(n, i) for n in CORE for i in range(len(samples(n)))]
-
-
-@pytest.mark.parametrize("name,index", CASES, ids=[f"{n[3:]}-{i}" for n, i in CASES])
-def test_module_db(name, index):
-    compare_sample(name, index, check_init=name != "nn.LazyLinear")
-
 
 def _net(lib):
     nn = lib.nn

@@ -426,7 +426,7 @@ class ParameterDict(Module):
         copy.update(other)
         return copy
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
 
 

@@ -440,7 +440,10 @@ class Module:
             for module in self.children():
                 module._apply(fn)
         for name, param in self._parameters.items():
-            if param is None or is_lazy(param):
+            if param is None:
+                continue
+            if is_lazy(param):  # (no values yet: only the dtype ``fn`` would give them)
+                param._data = fn(_empty(param.dtype))._data
                 continue
             with _grad_mode.no_grad():
                 applied = fn(param)
@@ -449,7 +452,9 @@ class Module:
                 with _grad_mode.no_grad():
                     param.grad.data = fn(param.grad)
         for name, buf in self._buffers.items():
-            if buf is not None and not is_lazy(buf):
+            if buf is not None and is_lazy(buf):
+                buf._data = fn(_empty(buf.dtype))._data
+            elif buf is not None:
                 self._buffers[name] = fn(buf)
         return self
 
@@ -679,6 +684,11 @@ class Module:
         self.__setstate__(state)
 
 
+def _empty(dtype):
+    from ... import empty
+    return empty(0, dtype=dtype)
+
+
 def _zero_d():
     from ... import zeros
     return zeros(())
@@ -784,8 +794,9 @@ class BackwardHookFunction(Function):
 
     @staticmethod
     def forward(ctx, *xs):
-        ctx.mark_non_differentiable(*[x for x in xs if not x.requires_grad])
-        return tuple(x.view_as(x) for x in xs)
+        outs = tuple(x.view_as(x) for x in xs)
+        ctx.mark_non_differentiable(*[out for out, x in zip(outs, xs) if not x.requires_grad])
+        return outs
 
     @staticmethod
     def backward(ctx, *grads):
