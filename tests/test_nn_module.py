@@ -643,6 +643,63 @@ def identity_and_layers_forward(lib):
     return out + [x.grad, lin.weight.grad, lin.bias.grad]
 
 
+# ---- nn.utils: gradient clipping, parameter vectors ------------------------------------------------
+def _with_grads(lib, nonfinite=None):
+    lib.manual_seed(0)
+    ps = [lib.nn.Parameter(lib.randn(3, 2)), lib.nn.Parameter(lib.randn(4)), lib.nn.Parameter(lib.randn(2))]
+    for p in ps[:2]:
+        p.grad = lib.randn(p.shape)
+    if nonfinite is not None:
+        ps[1].grad[0] = nonfinite
+    return ps
+
+
+@program
+def clip_grad_norm(lib):
+    out = []
+    for norm_type in (2.0, 1, 3, 0.5, math.inf, -math.inf, 0):
+        for max_norm in (0.5, 100.0):
+            ps = _with_grads(lib)
+            out.append([lib.nn.utils.clip_grad_norm_(ps, max_norm, norm_type=norm_type), [p.grad for p in ps]])
+    ps = _with_grads(lib)
+    out += [lib.nn.utils.clip_grad_norm_(ps[0], 0.1), ps[0].grad, lib.nn.utils.clip_grad_norm_([], 1.0),
+            lib.nn.utils.clip_grad_norm_(ps[2:], 1.0), lib.nn.utils.clip_grad_norm_(_with_grads(lib), 1.0, foreach=True)]
+    return out
+
+
+@program
+def clip_grad_norm_nonfinite(lib):
+    ps = _with_grads(lib, float("nan"))
+    refused = _try(lambda: lib.nn.utils.clip_grad_norm_(ps, 1.0, error_if_nonfinite=True))
+    ps_inf = _with_grads(lib, float("inf"))
+    return [refused, [p.grad for p in ps], lib.nn.utils.clip_grad_norm_(ps, 1.0), [p.grad for p in ps],
+            lib.nn.utils.clip_grad_norm_(ps_inf, 1.0, norm_type=math.inf), [p.grad for p in ps_inf]]
+
+
+@program
+def clip_grad_value_and_total_norm(lib):
+    ps = _with_grads(lib)
+    clipped = lib.nn.utils.clip_grad_value_(ps, 0.5)
+    missing = _try(lambda: lib.nn.utils.get_total_norm([p.grad for p in _with_grads(lib)]))
+    grads = [p.grad for p in _with_grads(lib)][:2]
+    total = lib.nn.utils.get_total_norm(grads, 3.0)
+    ps2 = _with_grads(lib)
+    lib.nn.utils.clip_grads_with_norm_(ps2, 0.5, total)
+    return [missing, clipped, [p.grad for p in ps], total, [p.grad for p in ps2], lib.nn.utils.get_total_norm([]),
+            lib.nn.utils.get_total_norm(grads[0]), lib.nn.utils.get_total_norm(grads, math.inf),
+            lib.nn.utils.get_total_norm([lib.ones(2, dtype=lib.float64), lib.ones(3)])]
+
+
+@program
+def parameter_vectors(lib):
+    ps = _with_grads(lib)
+    v = lib.nn.utils.parameters_to_vector(ps)
+    (v * lib.arange(12.0)).sum().backward()
+    lib.nn.utils.vector_to_parameters(v.detach() * 2, ps)
+    return [v, v.grad_fn.name(), ps, [p.grad for p in ps], _try(lambda: lib.nn.utils.parameters_to_vector(ps[0])),
+            _try(lambda: lib.nn.utils.vector_to_parameters([1], ps))]
+
+
 @pytest.mark.parametrize("name", list(PROGRAMS))
 def test_program_matches_torch(name):
     with warnings.catch_warnings():

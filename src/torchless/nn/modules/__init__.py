@@ -1,6 +1,19 @@
-"""The nn layers, one topic file each. A new layer: a Module subclass in its topic file (a thin
-module over its ``nn.functional`` op, with torch's parameter names, ``reset_parameters`` and
-``extra_repr``), imported here and named in ``nn/__init__.py``."""
+"""The nn layers, one topic file each (torch's file names: conv.py, pooling.py, ...).
+
+Adding a layer:
+
+1. In its topic file, a ``Module`` subclass over its ``nn.functional`` op: torch's constructor
+   signature, parameter and buffer names and shapes (``Parameter(empty(...))`` then
+   ``reset_parameters()`` drawing from ``nn.init`` in torch's order, so a seeded layer gets
+   torch's values), ``forward``, and ``extra_repr`` returning torch's text. List it in the file's
+   ``__all__``.
+2. Import it here (``from .conv import *``); ``__all__`` below, and so ``torchless.nn``, picks up
+   every Module subclass imported.
+3. Test it against torch's module_db in two lines (tests/module_db_harness.py)::
+
+       from module_db_harness import module_db_test
+       test_module_db = module_db_test(["nn.Conv2d"])
+"""
 
 from .activation import *  # (every activation: activation.__all__)
 from .batchnorm import *  # (the spatial layers: each file's __all__)

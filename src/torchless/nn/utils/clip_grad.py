@@ -20,6 +20,10 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if t is None:  # (torch's foreach kernels refuse a missing gradient thus)
+            raise RuntimeError(f"Tensors of the first list of nested Tensor lists are supposed to be defined but the "
+                               f"{i}-th Tensor is not.")
     norm_type = float(norm_type)
     if not tensors:
         return tensor(0.0)
