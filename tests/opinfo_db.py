@@ -382,12 +382,12 @@ def samples_of(op, max_samples=None):
 
     grad = op.supports_autograd
     with _quiet():
-        samples = list(op.sample_inputs("cpu", torch.float64, requires_grad=grad))
+        samples = list(enumerate(op.sample_inputs("cpu", torch.float64, requires_grad=grad)))
     if max_samples is not None and len(samples) > max_samples:
         rng = np.random.default_rng(_seed(op_id(op)))
         keep = sorted(rng.choice(len(samples), max_samples, replace=False))
         samples = [samples[i] for i in keep]
-    return samples
+    return samples  # (index in the whole list, which seeds the sample's cotangents; sample)
 
 
 def run_op(op, max_samples=None) -> Outcome:
@@ -398,7 +398,7 @@ def run_op(op, max_samples=None) -> Outcome:
     except Exception as e:  # noqa: BLE001 - torch's own sample generator failed
         outcome.status, outcome.reason = "fail", f"torch's samples raised {type(e).__name__}: {e}"
         return outcome
-    for i, sample in enumerate(samples):
+    for i, sample in samples:
         outcome.samples += 1
         try:
             run_sample(op, sample, i, outcome.stages)

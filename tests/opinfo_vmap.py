@@ -96,7 +96,7 @@ def run_op(op, max_samples=None):
     except Exception as e:  # noqa: BLE001
         return "n/a", f"torch's samples raised {type(e).__name__}"
     seen = set()
-    for i, sample in enumerate(samples):
+    for i, sample in samples:
         try:
             how = run_sample(op, sample, i)
         except Missing as e:
