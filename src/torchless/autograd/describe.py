@@ -8,7 +8,6 @@ and ``torchless.autograd.graph.holders``.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,17 +17,15 @@ from .graph import _FREED, AccumulateGrad, Node, edge_node
 __all__ = ["describe", "holders", "GraphDescription"]
 
 
-@dataclass
 class Saved:
-    """One value a node keeps for backward."""
+    """One value a node keeps for backward: ``slot`` ("saved 0", "result", "ctx.weight", ...),
+    shape, dtype, bytes, version, ``state`` ("held", "freed", "packed by saved-tensor hooks")."""
 
-    slot: str  # "saved 0", "result", "ctx.weight", ...
-    shape: tuple = ()
-    dtype: str = ""
-    nbytes: int = 0
-    version: int | None = None
-    state: str = "held"  # "held", "freed", "packed" (by saved-tensor hooks)
-    array_id: int | None = None
+    __slots__ = ("slot", "shape", "dtype", "nbytes", "version", "state", "array_id")
+
+    def __init__(self, slot, shape=(), dtype="", nbytes=0, version=None, state="held", array_id=None):
+        self.slot, self.shape, self.dtype, self.nbytes = slot, shape, dtype, nbytes
+        self.version, self.state, self.array_id = version, state, array_id
 
     def __str__(self) -> str:
         if self.state != "held":
@@ -37,14 +34,15 @@ class Saved:
         return f"{self.slot}: {list(self.shape)} {self.dtype}, {_size(self.nbytes)}{version}"
 
 
-@dataclass
 class NodeInfo:
-    name: str
-    kind: str  # "leaf", "function" (a custom Function), "op"
-    saved: list = field(default_factory=list)
-    hooks: int = 0
-    inputs: list = field(default_factory=list)  # indices of the nodes it sends gradients to
-    leaf_shape: tuple | None = None
+    """A node: name, ``kind`` ("leaf", "function" for a custom Function, "op"), what it saved, its
+    hook count, ``inputs`` (the indices of the nodes it sends gradients to), a leaf's shape."""
+
+    __slots__ = ("name", "kind", "saved", "hooks", "inputs", "leaf_shape")
+
+    def __init__(self, name, kind, saved=None, leaf_shape=None):
+        self.name, self.kind, self.saved, self.leaf_shape = name, kind, saved if saved is not None else [], leaf_shape
+        self.hooks, self.inputs = 0, []
 
 
 def _size(n: int) -> str:

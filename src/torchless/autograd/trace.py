@@ -13,10 +13,8 @@ AccumulateGrad  grad_out [2] |4.472|  -> grad_in (none)
 from __future__ import annotations
 
 import contextlib
-import pdb  # noqa: T100 - break_on's whole point
 import sys
 import time
-from dataclasses import dataclass
 
 from .. import _grad_mode
 from . import recording
@@ -25,15 +23,18 @@ from .anomaly_mode import apply_checked
 __all__ = ["trace_backward", "BackwardStep"]
 
 
-@dataclass
 class BackwardStep:
-    """What one node did in backward."""
+    """What one node did in backward: its name, ``grad_out`` and ``grad_in`` ((shape, norm) of
+    each gradient arriving at its outputs and sent to its inputs; None where there was none), its
+    hook count and the seconds it took."""
 
-    name: str
-    grad_out: list  # (shape, norm) of each gradient arriving at the node's outputs, None where none did
-    grad_in: list  # (shape, norm) of each gradient it sent to its inputs, None where none
-    hooks: int
-    seconds: float
+    __slots__ = ("name", "grad_out", "grad_in", "hooks", "seconds")
+
+    def __init__(self, name, grad_out, grad_in, hooks, seconds):
+        self.name, self.grad_out, self.grad_in, self.hooks, self.seconds = name, grad_out, grad_in, hooks, seconds
+
+    def __repr__(self) -> str:
+        return f"BackwardStep({self.line()!r})"
 
     def line(self, timing: bool = True) -> str:
         def show(items):
@@ -61,6 +62,7 @@ class _Tracer:
         name = node.name().rsplit("::", 1)[-1]
         start = time.perf_counter()
         if self.break_on is not None and name == self.break_on:
+            import pdb  # noqa: T100 - break_on's whole point
             grads_in = pdb.Pdb().runcall(node._apply, grads_out)
         elif anomaly:
             grads_in = apply_checked(node, grads_out, check_nan)
