@@ -13,8 +13,14 @@ from .._grad_mode import _grad_enabled
 from .._tensor import Tensor, _wrap
 from ..backend import np
 from .graph import _FREED, FREED_MESSAGE, Node, _init_node, version_mismatch
+from .recording import _recording as _recording_var
 from .recording import current as _recording
 from .recording import on_record
+
+
+def _has_tangents(args) -> bool:
+    from .forward_ad import has_tangents
+    return has_tangents(args)
 
 
 class FunctionCtx:
@@ -292,6 +298,10 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         ctx = cls._backward_cls()
         ctx.needs_input_grad = needs
         ctx._will_backward = record
+        state = _recording()
+        dual = state is not None and state.dual is not None and _has_tangents(args)
+        if dual:  # (forward sees plain values: the outputs' tangents come from the jvp method)
+            dual_token = _recording_var.set(None)
         token = _grad_enabled.set(False)
         try:
             if combined:
@@ -301,12 +311,17 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 cls.setup_context(ctx, args, output)
         finally:
             _grad_enabled.reset(token)
-        state = _recording()
+            if dual:
+                _recording_var.reset(dual_token)
         if state is not None and state.lint:
             from .lint import check_forward
             check_forward(cls, ctx, args, output if isinstance(output, tuple) else (output,))
             ctx._lint = record
-        return _wrap_outputs(ctx, args, output, record)
+        result = _wrap_outputs(ctx, args, output, record)
+        if dual:
+            from .forward_ad import function_jvp
+            function_jvp(cls, ctx, args, result)
+        return result
 
 
 def _find_backward(cls):

@@ -140,6 +140,9 @@ class Node:
         data, vc, version = out
         t = _wrap(data, self)
         t._vc = vc
+        hooks = self._hooks
+        if hooks is not None and "tangents" in hooks:  # (forward-mode AD: the output's tangents)
+            t._extra = {"tangents": hooks["tangents"]}
         if vc[0] != version:
             raise version_mismatch(t, self.name(), version)
         return t

@@ -20,18 +20,19 @@ class Recording:
     allow_mutation_on_saved_tensors context or None; ``anomaly`` and ``check_nan``: anomaly mode;
     ``trace``: the tracer of trace_backward (trace.py) or None; ``lint``: the Function linter
     (lint.py) is on; ``forward``, ``check_inf``: anomaly mode's torchless extensions (check each
-    op's forward output; count infinities as anomalies too); ``strict``: strict mode (strict.py)."""
+    op's forward output; count infinities as anomalies too); ``strict``: strict mode (strict.py);
+    ``dual``: the dual levels of forward-mode AD (forward_ad.py) or None."""
 
     __slots__ = ("hooks", "disabled", "mutation", "anomaly", "check_nan", "trace", "lint", "forward", "check_inf",
-                 "strict")
+                 "strict", "dual")
     FIELDS = __slots__
-    DEFAULTS = (None, None, None, False, True, None, False, False, False, False)
+    DEFAULTS = (None, None, None, False, True, None, False, False, False, False, None)
 
     def __init__(self, hooks=None, disabled=None, mutation=None, anomaly=False, check_nan=True, trace=None,
-                 lint=False, forward=False, check_inf=False, strict=False):
+                 lint=False, forward=False, check_inf=False, strict=False, dual=None):
         self.hooks, self.disabled, self.mutation = hooks, disabled, mutation
         self.anomaly, self.check_nan, self.trace, self.lint = anomaly, check_nan, trace, lint
-        self.forward, self.check_inf, self.strict = forward, check_inf, strict
+        self.forward, self.check_inf, self.strict, self.dual = forward, check_inf, strict, dual
 
 
 def get(field: str):

@@ -170,10 +170,14 @@ def unary(cls, x: Tensor, *params) -> Tensor:
     data = cls.forward(xd, *params)
     if (x._rg or x._base is not None and _view_requires_grad(x)) and _enabled():
         vc = x._vc
-        return _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x, (x._data.shape,))
-    if cls.is_view:
-        return _finish(cls, data, None, None, None, params, x)
-    return _wrap(data, None)
+        out = _finish(cls, data, (x._edge(),), (x,), (vc[0] if vc else 0,), params, x, (x._data.shape,))
+    elif cls.is_view:
+        out = _finish(cls, data, None, None, None, params, x)
+    else:
+        out = _wrap(data, None)
+    if _recording() is not None:  # (forward-mode AD: tangents, see below)
+        _tangent(cls, (x,), params, out)
+    return out
 
 
 def binary(cls, x, y, *params) -> Tensor:
@@ -242,15 +246,20 @@ def binary(cls, x, y, *params) -> Tensor:
         if cls.save_when is None:
             if cls.saves_operands and (xt and not rx and x._extra is not None or yt and not ry and y._extra is not None):
                 check_not_inference(x, y)
-            return _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
-        kx, ky = cls.keep_for[rx, ry]  # (numbers are always kept: they cost nothing)
-        saved = (x if kx or not xt else None, y if ky or not yt else None)
-        if kx and xt and not rx and x._extra is not None or ky and yt and not ry and y._extra is not None:
-            check_not_inference(*saved)
-        # (no tensor kept: no versions to check, and no tuple to keep for them)
-        versions = (vx if kx else None, vy if ky else None) if kx and xt or ky and yt else None
-        return _finish(cls, data, (ex, ey), saved, versions, params, x, shapes)
-    return _wrap(data, None)
+            out = _finish(cls, data, (ex, ey), (x, y), (vx, vy), params, x, shapes)
+        else:
+            kx, ky = cls.keep_for[rx, ry]  # (numbers are always kept: they cost nothing)
+            saved = (x if kx or not xt else None, y if ky or not yt else None)
+            if kx and xt and not rx and x._extra is not None or ky and yt and not ry and y._extra is not None:
+                check_not_inference(*saved)
+            # (no tensor kept: no versions to check, and no tuple to keep for them)
+            versions = (vx if kx else None, vy if ky else None) if kx and xt or ky and yt else None
+            out = _finish(cls, data, (ex, ey), saved, versions, params, x, shapes)
+    else:
+        out = _wrap(data, None)
+    if _recording() is not None:
+        _tangent(cls, (x, y), params, out)
+    return out
 
 
 def broadcast_error(*operands) -> RuntimeError:
@@ -288,8 +297,22 @@ def nary(cls, operands: tuple, *params, base=None) -> Tensor:
                 versions = tuple([v if k else None for v, k in zip(versions, keep)])
             if cls.saves_operands:
                 check_not_inference(*saved)
-            return _finish(cls, data, edges, saved, versions, params, base, shapes)
-    return _finish(cls, data, None, None, None, params, base)
+            out = _finish(cls, data, edges, saved, versions, params, base, shapes)
+            if _recording() is not None:
+                _tangent(cls, operands, params, out)
+            return out
+    out = _finish(cls, data, None, None, None, params, base)
+    if _recording() is not None:
+        _tangent(cls, operands, params, out)
+    return out
+
+
+def _tangent(cls, operands, params, out) -> None:
+    """Inside a dual level, ``out``'s tangent (autograd/forward_ad.py)."""
+    if _recording().dual is not None:
+        from ..autograd.forward_ad import on_op
+
+        on_op(cls, operands, params, out)
 
 
 def _view_requires_grad(t: Tensor) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._grad_mode import _grad_enabled, _inference
 from .._tensor import Tensor, _wrap
+from ..autograd.recording import current as _recording
 from ..autograd.saved_hooks import note_mutation
 from ..backend import np
 from . import _core
@@ -165,6 +166,9 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     """Run the out-of-place ``fn(self, *args)`` and store its result in ``self``."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}: expected a Tensor")
+    state = _recording()
+    if state is not None and state.dual is not None:
+        fn = _carrying_tangents(self, fn)
     if not _grad_enabled.get():  # the common case: an optimizer step under no_grad
         if self._extra is not None:
             _check_inference(self)
@@ -205,6 +209,27 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
                 self._vc = [0]
             node._out = (self._data, self._vc, self._vc[0])
     return self
+
+
+def _carrying_tangents(self: Tensor, fn):
+    """``fn`` for an in-place op inside a dual level (forward-mode AD): the copy of the old value
+    that the op reads carries the old tangents, and ``self`` gets the result's tangents after."""
+    tangents = (self._extra or {}).get("tangents")
+
+    def carrying(x, *a, **k):
+        if x is not self and tangents:
+            if x._extra is None:
+                x._extra = {}
+            x._extra["tangents"] = dict(tangents)
+        out = fn(x, *a, **k)
+        new = (out._extra or {}).get("tangents")
+        if new or tangents:
+            if self._extra is None:
+                self._extra = {}
+            self._extra["tangents"] = dict(new or {})
+        return out
+
+    return carrying
 
 
 # ---- in-place changes of views --------------------------------------------------------------------

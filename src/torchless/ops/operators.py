@@ -39,13 +39,14 @@ def arithmetic(cls, reflected=False, general=None):
 
     def operator(self, other):
         data = self._data
-        if self._base is None and data.dtype.kind == "f" and (not self._rg or not _enabled()):
+        # (a tensor with _extra may carry a tangent, forward_ad.py: binary looks after it)
+        if self._base is None and data.dtype.kind == "f" and (not self._rg or not _enabled()) and self._extra is None:
             oc = other.__class__
             if (oc is float or oc is int and INT_MIN <= other < INT_END) and data.dtype is not _F16:
                 return _wrap(ufunc(other, data) if reflected else ufunc(data, other), None)
             if oc is Tensor and other._base is None and other._data.dtype is data.dtype and (
                 not other._rg or not _enabled()
-            ):
+            ) and other._extra is None:
                 try:
                     return _wrap(ufunc(other._data, data) if reflected else ufunc(data, other._data), None)
                 except ValueError:
