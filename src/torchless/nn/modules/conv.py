@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import math
-
 from ... import empty
 from .. import functional as F
-from .. import init
 from ..parameter import Parameter, UninitializedParameter
+from .linear import reset_fan_in_uniform
 from .module import Module
 from .utils import _LazyMixin, _materialize, _pair, _reverse_repeat_tuple, _single, _triple
 
@@ -66,12 +64,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # kaiming_uniform_(a=sqrt(5)) is uniform(+-1/sqrt(fan_in)); the bias draws with the same bound
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_fan_in_uniform(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
